@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { configSchema, type ParsedConfig } from './schema.js';
+
+/** A config problem, named by file and key so an operator can fix it (exit code 2 in the CLI). */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${key ? `${key}: ` : ''}${problem}`);
+  }
+}
+
+// Distributes over unions: a secret (string | {env} | {file}) resolves to its string; everything else keeps its type.
+type Resolved<T> = T extends string ? T : T extends { env: string } | { file: string } ? never : T extends object ? { [K in keyof T]: Resolved<T[K]> } : T;
+/** The validated config with secrets read and relative paths made absolute. */
+export type Config = Resolved<ParsedConfig> & { readonly file: string; readonly baseDir: string };
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, '', `cannot read: ${(err as Error).message}`);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    throw new ConfigError(path, '', `invalid YAML: ${first.message.split('\n')[0]}`);
+  }
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(path, issue.path.join('.'), issue.message);
+  }
+  const baseDir = dirname(path);
+  const resolved = (await resolveSecrets(parsed.data, [], { file: path, env, baseDir })) as Resolved<ParsedConfig>;
+  return { ...absolutePaths(resolved, baseDir), file: path, baseDir };
+}
+
+async function resolveSecrets(value: unknown, at: string[], ctx: { file: string; env: NodeJS.ProcessEnv; baseDir: string }): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map((v, i) => resolveSecrets(v, [...at, String(i)], ctx)));
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  const record = value as Record<string, unknown>;
+  if (keys.length === 1 && keys[0] === 'env' && typeof record.env === 'string') {
+    const v = ctx.env[record.env];
+    if (!v) throw new ConfigError(ctx.file, at.join('.'), `environment variable ${record.env} is not set`);
+    return v;
+  }
+  if (keys.length === 1 && keys[0] === 'file' && typeof record.file === 'string') {
+    try {
+      return (await readFile(resolve(ctx.baseDir, record.file), 'utf8')).trim();
+    } catch (err) {
+      throw new ConfigError(ctx.file, at.join('.'), `cannot read secret file: ${(err as Error).message}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = await resolveSecrets(record[k], [...at, k], ctx);
+  return out;
+}
+
+/** Relative file paths in the config are relative to the config file, not the working directory. */
+function absolutePaths(c: Resolved<ParsedConfig>, baseDir: string): Resolved<ParsedConfig> {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const directory =
+    c.directory.kind === 'file'
+      ? { ...c.directory, path: abs(c.directory.path) }
+      : { ...c.directory, ...(c.directory.caFile ? { caFile: abs(c.directory.caFile) } : {}) };
+  return {
+    ...c,
+    server: { ...c.server, tls: { certFile: abs(c.server.tls.certFile), keyFile: abs(c.server.tls.keyFile) } },
+    store: { ...c.store, sqlitePath: abs(c.store.sqlitePath) },
+    directory,
+  };
+}
+
+/** ENTRA.md §4.1: AD FS -SupportMultipleDomain issuer form, unless configured to match Graph exactly. */
+export function issuerFor(domain: { name: string; issuerUri?: string | undefined }): string {
+  return domain.issuerUri ?? `http://${domain.name.toLowerCase()}/adfs/services/trust/`;
+}
+
+/** The federation service identifier (AD FS: http://{host}/adfs/services/trust): metadata entityID and default issuer. */
+export function serviceIdentifier(config: Pick<Config, 'server'>): string {
+  return `http://${new URL(config.server.publicUrl).hostname}/adfs/services/trust`;
+}

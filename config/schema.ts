@@ -1,0 +1,179 @@
+import { z } from 'zod';
+
+/*
+ * The one place every option is defined, validated and documented: its `.describe()` text is the
+ * reference documentation and `gatehouse init` renders it as YAML comments (config/render.ts).
+ */
+
+/** A secret given inline, from an environment variable (GATEHOUSE_…) or from a file. */
+export const secret = z
+  .union([
+    z.string().min(1),
+    z.object({ env: z.string().regex(/^GATEHOUSE_[A-Z0-9_]+$/, 'must name a GATEHOUSE_… variable') }).strict(),
+    z.object({ file: z.string().min(1) }).strict(),
+  ])
+  .describe('a string, {env: GATEHOUSE_NAME} or {file: /path}');
+export type SecretInput = z.infer<typeof secret>;
+
+const duration = (what: string, def: number) => z.number().int().positive().default(def).describe(what);
+
+const listen = z
+  .object({
+    host: z.string().default('0.0.0.0').describe('Address to listen on.'),
+    port: z.number().int().min(0).max(65535).default(8443).describe('TCP port of the HTTPS listener (0: any free port).'),
+  })
+  .strict();
+
+const server = z
+  .object({
+    publicUrl: z
+      .url({ protocol: /^https$/ })
+      .default('https://localhost:8443')
+      .describe('Base URL users and relying parties reach Gatehouse at; endpoint URLs in metadata derive from it.'),
+    listen: listen.default({ host: '0.0.0.0', port: 8443 }),
+    tls: z
+      .object({
+        certFile: z.string().default('tls/server.crt').describe('PEM certificate (chain) of the HTTPS listener; relative paths are relative to this file.'),
+        keyFile: z.string().default('tls/server.key').describe('PEM private key of the HTTPS listener.'),
+      })
+      .strict()
+      .default({ certFile: 'tls/server.crt', keyFile: 'tls/server.key' }),
+    trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-* from a load balancer (client IP in audit events, insidecorporatenetwork).'),
+    shutdownGraceMs: duration('How long a graceful shutdown waits for open requests before closing them (ms).', 10_000),
+  })
+  .strict();
+
+const store = z
+  .object({
+    kind: z.enum(['sqlite']).default('sqlite').describe('Storage backend: sqlite (embedded, one node). PostgreSQL for farms comes later.'),
+    sqlitePath: z.string().default('var/gatehouse.db').describe('SQLite database file; relative to this file.'),
+  })
+  .strict();
+
+const ldapDirectory = z
+  .object({
+    kind: z.literal('ldap'),
+    dcs: z
+      .array(z.string().regex(/^ldaps?:\/\/[^/]+$/, 'must be ldap://host[:port] or ldaps://host[:port]'))
+      .min(1)
+      .describe('Domain controllers in order of preference; a refused or hanging DC is skipped and retried later.'),
+    startTls: z.boolean().default(false).describe('Use StartTLS on ldap:// URLs (AD refuses simple binds without transport encryption).'),
+    caFile: z.string().optional().describe('PEM CA bundle that signed the DCs’ LDAPS certificates; system CAs when absent.'),
+    baseDn: z.string().min(1).describe('Search base for users and groups, e.g. DC=corp,DC=example,DC=com.'),
+    netbiosDomain: z.string().optional().describe('NetBIOS domain name accepted in DOMAIN\\user sign-ins.'),
+    serviceAccount: z
+      .object({ dn: z.string().min(1).describe('DN or UPN of the lookup account.'), password: secret })
+      .strict()
+      .describe('Read-only account used to find users before binding as them.'),
+    connectTimeoutMs: duration('Time to wait for a DC to accept a connection before trying the next (ms).', 1000),
+    operationTimeoutMs: duration('Time limit of one LDAP operation (ms).', 5000),
+    retryDownAfterMs: duration('How long a failed DC is skipped before it is tried again (ms).', 30_000),
+  })
+  .strict();
+
+const fileDirectory = z
+  .object({
+    kind: z.literal('file'),
+    path: z.string().min(1).describe('YAML file of users with scrypt password hashes (for machines without AD).'),
+  })
+  .strict();
+
+const federatedDomain = z
+  .object({
+    name: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a DNS domain name').describe('A federated UPN suffix.'),
+    issuerUri: z
+      .string()
+      .optional()
+      .describe('Token Issuer for users of this domain; exactly the issuerUri set in Entra. Default http://{domain}/adfs/services/trust/ (ENTRA.md §4.1).'),
+  })
+  .strict();
+
+const keys = z
+  .object({
+    keyEncryptionKey: secret.describe('32 random bytes, base64: encrypts private keys at rest (AES-256-GCM). Losing it loses the keys.'),
+    signingValidityDays: z.number().int().min(30).max(3650).default(365).describe('Lifetime of generated token-signing certificates (days).'),
+    signingKeyBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048).describe('RSA key size of generated token-signing keys.'),
+    warnDaysBeforeExpiry: z.number().int().positive().default(30).describe('`doctor` warns when the signing certificate has fewer days left.'),
+  })
+  .strict();
+
+
+const claimMapping = z
+  .object({
+    attribute: z.string().min(1).describe('LDAP attribute of the user (e.g. mail, department), or `upn`, `immutableId`, `groups`.'),
+    claimType: z.string().min(1).describe('Claim type URI it becomes, e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress.'),
+  })
+  .strict();
+
+const trust = z
+  .object({
+    identifier: z.string().min(1).describe('The relying party’s identifier (wtrealm / AppliesTo / SAML audience).'),
+    name: z.string().min(1).describe('Display name, shown on sign-out and in audit events.'),
+    replyUrls: z.array(z.url()).min(1).describe('Where tokens may be sent. A wreply outside this list is refused (no open redirect); the first is the default.'),
+    ruleSet: z.enum(['office365', 'mapped']).default('mapped').describe('Claim rules: the built-in Office 365 set, or `claims` mappings.'),
+    nameIdAttribute: z.string().default('upn').describe('With ruleSet mapped: the attribute sent as the NameIdentifier.'),
+    claims: z.array(claimMapping).default([]).describe('With ruleSet mapped: attribute → claim mappings.'),
+    tokenLifetimeMinutes: z.number().int().min(1).max(1440).default(60).describe('Validity of issued tokens (AD FS default: 60).'),
+    signatureAlgorithm: z.enum(['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'rsa-sha1']).default('rsa-sha256').describe('Token signature algorithm; rsa-sha1 only for a party that cannot do better.'),
+    allowWsTrust: z.boolean().default(true).describe('Allow rich clients (WS-Trust username/password) to get tokens for this party.'),
+    signOutUrl: z.url().optional().describe('Where wsignoutcleanup1.0 is sent at sign-out; the first reply URL when absent.'),
+  })
+  .strict();
+
+const entra = z
+  .object({
+    enabled: z.boolean().default(true).describe('Add Microsoft Entra ID (urn:federation:MicrosoftOnline) as a relying party with the Office 365 rules.'),
+    replyUrl: z.url().default('https://login.microsoftonline.com/login.srf').describe('Entra’s passive sign-in endpoint (ENTRA.md §2.2); differs only in sovereign clouds.'),
+    tokenLifetimeMinutes: z.number().int().min(1).max(1440).default(60).describe('Validity of tokens for Entra (AD FS: 60, ENTRA.md §2.5).'),
+    allowWsTrust: z.boolean().default(true).describe('Allow rich clients (Outlook, PowerShell, MSAL username/password) through WS-Trust.'),
+  })
+  .strict();
+
+const session = z
+  .object({
+    lifetimeMinutes: z.number().int().min(1).default(480).describe('Single sign-on lifetime: within it a further relying party gets a token without a prompt (AD FS: 8 h).'),
+    cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('gatehouse_sso').describe('Name of the SSO cookie.'),
+  })
+  .strict();
+
+const branding = z
+  .object({
+    organisation: z.string().default('Gatehouse').describe('Organisation name shown on the sign-in page.'),
+    logoUrl: z.string().optional().describe('URL of a logo for the sign-in page.'),
+    primaryColour: z.string().regex(/^#[0-9a-fA-F]{6}$/).default('#0b5cab').describe('Accent colour of buttons and links.'),
+    signInTitle: z.string().default('Sign in').describe('Heading of the sign-in page.'),
+    helpText: z.string().optional().describe('A line under the form, e.g. where to get help.'),
+    usernameHint: z.string().default('someone@example.com').describe('Placeholder of the user name field.'),
+  })
+  .strict();
+
+const corporateNetwork = z
+  .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR range'))
+  .default([])
+  .describe('Client address ranges that count as inside the corporate network (insidecorporatenetwork claim, extranet policies).');
+
+export const configSchema = z
+  .object({
+    server: server.default(server.parse({})),
+    store: store.default(store.parse({})),
+    directory: z.discriminatedUnion('kind', [ldapDirectory, fileDirectory]).describe('Where users are: Active Directory over LDAP, or a file.'),
+    federation: z
+      .object({
+        domains: z.array(federatedDomain).min(1).describe('UPN suffixes federated with Entra ID, one issuer each (ENTRA.md §4).'),
+      })
+      .strict(),
+    keys,
+    entra: entra.default(entra.parse({})),
+    trusts: z.array(trust).default([]).describe('Relying parties other than Entra.'),
+    session: session.default(session.parse({})),
+    branding: branding.default(branding.parse({})),
+    corporateNetwork,
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level of the JSON log on stdout.') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

@@ -1,0 +1,87 @@
+import type { AuditEvent, CounterStore, KeyRecord, SessionRecord, Store } from './types.js';
+
+/** In-process store for unit tests: the same contract as SQLite, nothing persisted. */
+export function memoryStore(): Store {
+  const audit: AuditEvent[] = [];
+  const keys = new Map<string, KeyRecord>();
+  const sessions = new Map<string, SessionRecord>();
+  const counters = new Map<string, { value: number; expiresAt: number }>();
+
+  const live = (key: string, now: number) => {
+    const c = counters.get(key);
+    return c && c.expiresAt > now ? c : undefined;
+  };
+  const counterStore: CounterStore = {
+    async increment(key, windowMs, by = 1, now = new Date()) {
+      const t = now.getTime();
+      const c = live(key, t) ?? { value: 0, expiresAt: t + windowMs };
+      c.value += by;
+      counters.set(key, c);
+      return c.value;
+    },
+    async get(key, now = new Date()) {
+      return live(key, now.getTime())?.value ?? 0;
+    },
+    async reset(key) {
+      counters.delete(key);
+    },
+    async useOnce(key, expiresAt, now = new Date()) {
+      if (live(key, now.getTime())) return false;
+      counters.set(key, { value: 1, expiresAt: expiresAt.getTime() });
+      return true;
+    },
+  };
+
+  return {
+    audit: {
+      async append(event) {
+        audit.push({ ...event, id: audit.length + 1 });
+      },
+      async recent(limit, filter) {
+        return audit
+          .filter((e) => (!filter?.type || e.type === filter.type) && (!filter?.user || e.user === filter.user))
+          .reverse()
+          .slice(0, limit);
+      },
+    },
+    keys: {
+      async list(use) {
+        return [...keys.values()].filter((k) => !use || k.use === use).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      },
+      async get(id) {
+        return keys.get(id);
+      },
+      async put(record) {
+        keys.set(record.id, { ...record });
+      },
+      async setStatus(id, status) {
+        const k = keys.get(id);
+        if (!k) throw new Error(`no key ${id}`);
+        k.status = status;
+      },
+    },
+    sessions: {
+      async create(record) {
+        sessions.set(record.id, structuredClone(record));
+      },
+      async get(id, now = new Date()) {
+        const s = sessions.get(id);
+        return s && s.expiresAt > now ? structuredClone(s) : undefined;
+      },
+      async update(id, data) {
+        const s = sessions.get(id);
+        if (s) s.data = structuredClone(data);
+      },
+      async delete(id) {
+        sessions.delete(id);
+      },
+      async deleteExpired(now) {
+        let n = 0;
+        for (const [id, s] of sessions) if (s.expiresAt <= now && sessions.delete(id)) n++;
+        return n;
+      },
+    },
+    counters: counterStore,
+    async close() {},
+  };
+}

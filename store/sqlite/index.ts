@@ -1,0 +1,165 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AuditEvent, KeyRecord, Store } from '../types.js';
+import { migrate } from './migrations.js';
+
+type KeyRow = {
+  id: string;
+  use: KeyRecord['use'];
+  status: KeyRecord['status'];
+  certificate: Buffer;
+  sealed_private_key: Buffer;
+  not_before: number;
+  not_after: number;
+  created_at: number;
+};
+type AuditRow = {
+  id: number;
+  at: number;
+  type: string;
+  outcome: AuditEvent['outcome'];
+  user: string | null;
+  relying_party: string | null;
+  client_ip: string | null;
+  reason: string | null;
+  details: string | null;
+};
+
+/** The embedded store: one SQLite file in WAL mode (readers never wait for the writer). */
+export function sqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const q = {
+    auditInsert: db.prepare(
+      'INSERT INTO audit_events (at, type, outcome, user, relying_party, client_ip, reason, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    auditRecent: db.prepare(
+      'SELECT * FROM audit_events WHERE (@type IS NULL OR type = @type) AND (@user IS NULL OR user = @user) ORDER BY id DESC LIMIT @limit',
+    ),
+    keyList: db.prepare('SELECT * FROM keys WHERE (@use IS NULL OR use = @use) ORDER BY created_at, id'),
+    keyGet: db.prepare('SELECT * FROM keys WHERE id = ?'),
+    keyPut: db.prepare(
+      `INSERT INTO keys (id, use, status, certificate, sealed_private_key, not_before, not_after, created_at)
+       VALUES (@id, @use, @status, @certificate, @sealed_private_key, @not_before, @not_after, @created_at)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status`,
+    ),
+    keyStatus: db.prepare('UPDATE keys SET status = ? WHERE id = ?'),
+    sessionInsert: db.prepare('INSERT INTO sessions (id, user, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?)'),
+    sessionGet: db.prepare('SELECT * FROM sessions WHERE id = ? AND expires_at > ?'),
+    sessionUpdate: db.prepare('UPDATE sessions SET data = ? WHERE id = ?'),
+    sessionDelete: db.prepare('DELETE FROM sessions WHERE id = ?'),
+    sessionExpire: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+    counterGet: db.prepare('SELECT value FROM counters WHERE key = ? AND expires_at > ?'),
+    counterUpsert: db.prepare(
+      `INSERT INTO counters (key, value, expires_at) VALUES (@key, @by, @expires)
+       ON CONFLICT (key) DO UPDATE SET
+         value = CASE WHEN counters.expires_at > @now THEN counters.value + @by ELSE @by END,
+         expires_at = CASE WHEN counters.expires_at > @now THEN counters.expires_at ELSE @expires END
+       RETURNING value`,
+    ),
+    counterDelete: db.prepare('DELETE FROM counters WHERE key = ?'),
+    onceInsert: db.prepare(
+      `INSERT INTO counters (key, value, expires_at) VALUES (@key, 1, @expires)
+       ON CONFLICT (key) DO UPDATE SET value = 1, expires_at = @expires WHERE counters.expires_at <= @now`,
+    ),
+  };
+
+  const toKey = (r: KeyRow): KeyRecord => ({
+    id: r.id,
+    use: r.use,
+    status: r.status,
+    certificateDer: r.certificate,
+    sealedPrivateKey: r.sealed_private_key,
+    notBefore: new Date(r.not_before),
+    notAfter: new Date(r.not_after),
+    createdAt: new Date(r.created_at),
+  });
+  const toAudit = (r: AuditRow): AuditEvent => ({
+    id: r.id,
+    at: new Date(r.at),
+    type: r.type,
+    outcome: r.outcome,
+    user: r.user ?? undefined,
+    relyingParty: r.relying_party ?? undefined,
+    clientIp: r.client_ip ?? undefined,
+    reason: r.reason ?? undefined,
+    details: r.details ? (JSON.parse(r.details) as AuditEvent['details']) : undefined,
+  });
+
+  return {
+    audit: {
+      async append(e) {
+        q.auditInsert.run(e.at.getTime(), e.type, e.outcome, e.user ?? null, e.relyingParty ?? null, e.clientIp ?? null, e.reason ?? null, e.details ? JSON.stringify(e.details) : null);
+      },
+      async recent(limit, filter) {
+        return (q.auditRecent.all({ type: filter?.type ?? null, user: filter?.user ?? null, limit }) as AuditRow[]).map(toAudit);
+      },
+    },
+    keys: {
+      async list(use) {
+        return (q.keyList.all({ use: use ?? null }) as KeyRow[]).map(toKey);
+      },
+      async get(id) {
+        const row = q.keyGet.get(id) as KeyRow | undefined;
+        return row && toKey(row);
+      },
+      async put(k) {
+        q.keyPut.run({
+          id: k.id,
+          use: k.use,
+          status: k.status,
+          certificate: k.certificateDer,
+          sealed_private_key: k.sealedPrivateKey,
+          not_before: k.notBefore.getTime(),
+          not_after: k.notAfter.getTime(),
+          created_at: k.createdAt.getTime(),
+        });
+      },
+      async setStatus(id, status) {
+        if (q.keyStatus.run(status, id).changes !== 1) throw new Error(`no key ${id}`);
+      },
+    },
+    sessions: {
+      async create(s) {
+        q.sessionInsert.run(s.id, s.user, s.createdAt.getTime(), s.expiresAt.getTime(), JSON.stringify(s.data));
+      },
+      async get(id, now = new Date()) {
+        const r = q.sessionGet.get(id, now.getTime()) as { id: string; user: string; created_at: number; expires_at: number; data: string } | undefined;
+        return r && { id: r.id, user: r.user, createdAt: new Date(r.created_at), expiresAt: new Date(r.expires_at), data: JSON.parse(r.data) as Record<string, unknown> };
+      },
+      async update(id, data) {
+        q.sessionUpdate.run(JSON.stringify(data), id);
+      },
+      async delete(id) {
+        q.sessionDelete.run(id);
+      },
+      async deleteExpired(now) {
+        return q.sessionExpire.run(now.getTime()).changes;
+      },
+    },
+    counters: {
+      async increment(key, windowMs, by = 1, now = new Date()) {
+        const t = now.getTime();
+        return (q.counterUpsert.get({ key, by, now: t, expires: t + windowMs }) as { value: number }).value;
+      },
+      async get(key, now = new Date()) {
+        return (q.counterGet.get(key, now.getTime()) as { value: number } | undefined)?.value ?? 0;
+      },
+      async reset(key) {
+        q.counterDelete.run(key);
+      },
+      async useOnce(key, expiresAt, now = new Date()) {
+        return q.onceInsert.run({ key, expires: expiresAt.getTime(), now: now.getTime() }).changes === 1;
+      },
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

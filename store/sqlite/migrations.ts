@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema changes, applied in order inside one transaction each. Append only: a released
+ * migration is never edited, so every node upgrades the same way.
+ */
+const migrations: string[] = [
+  `CREATE TABLE audit_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     outcome TEXT NOT NULL CHECK (outcome IN ('success','failure')),
+     user TEXT, relying_party TEXT, client_ip TEXT, reason TEXT, details TEXT
+   );
+   CREATE INDEX audit_events_type ON audit_events (type, id);
+   CREATE INDEX audit_events_user ON audit_events (user, id);
+   CREATE TABLE keys (
+     id TEXT PRIMARY KEY,
+     use TEXT NOT NULL CHECK (use IN ('signing','decrypting')),
+     status TEXT NOT NULL CHECK (status IN ('active','next','retired')),
+     certificate BLOB NOT NULL,
+     sealed_private_key BLOB NOT NULL,
+     not_before INTEGER NOT NULL,
+     not_after INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE sessions (
+     id TEXT PRIMARY KEY,
+     user TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX sessions_expiry ON sessions (expires_at);
+   CREATE TABLE counters (
+     key TEXT PRIMARY KEY,
+     value INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX counters_expiry ON counters (expires_at);`,
+];
+
+export function migrate(db: Database.Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  let version = row?.version ?? 0;
+  if (version > migrations.length) {
+    throw new Error(`database schema version ${version} is newer than this Gatehouse (${migrations.length}); upgrade Gatehouse`);
+  }
+  for (; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]!);
+      db.prepare('DELETE FROM schema_version').run();
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
+    })();
+  }
+  return version;
+}

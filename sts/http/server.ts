@@ -1,0 +1,50 @@
+import type { Express } from 'express';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Readiness } from './app.js';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  /** Stops accepting, lets open requests finish within the grace period, then closes the rest. */
+  stop(): Promise<void>;
+}
+
+export async function listenHttps(app: Express, opts: {
+  host: string;
+  port: number;
+  certFile: string;
+  keyFile: string;
+  graceMs: number;
+  readiness: Readiness;
+  log: Logger;
+}): Promise<RunningServer> {
+  const [cert, key] = await Promise.all([readFile(opts.certFile), readFile(opts.keyFile)]);
+  const server = createServer({ cert, key, minVersion: 'TLSv1.2' }, app);
+  // Slowloris guard: a client must send its headers promptly.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  opts.log.info({ host: opts.host, port }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= new Promise<void>((resolve) => {
+      opts.readiness.ready = false;
+      const force = setTimeout(() => server.closeAllConnections(), opts.graceMs);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        opts.log.info('stopped');
+        resolve();
+      });
+      server.closeIdleConnections();
+    }));
+  return { server, port, stop };
+}

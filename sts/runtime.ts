@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { directoryFromConfig } from '../directory/from-config.js';
+import type { Directory } from '../directory/types.js';
+import { Audit } from '../health/audit.js';
+import { signingKeyOptions } from '../keys/from-config.js';
+import type { Signer } from '../keys/signer.js';
+import { ensureActiveSigningKey, signerFor } from '../keys/signing-keys.js';
+import { openStore, type Store } from '../store/index.js';
+
+/** Everything a request handler may need, built once at start from the config. */
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  store: Store;
+  audit: Audit;
+  directory: Directory;
+  signer: Signer;
+  /** The key-encryption key; per-purpose keys (cookies, CSRF) are derived from it. */
+  masterKey: Buffer;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const store = openStore(config);
+  try {
+    const keyOpts = signingKeyOptions(config);
+    const signingKey = await ensureActiveSigningKey(store, keyOpts);
+    const directory = await directoryFromConfig(config, log);
+    return {
+      config,
+      log,
+      store,
+      audit: new Audit(store.audit, log.child({ part: 'audit' })),
+      directory,
+      signer: signerFor(signingKey, keyOpts.kek),
+      masterKey: keyOpts.kek,
+      async close() {
+        await directory.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

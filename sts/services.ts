@@ -1,0 +1,34 @@
+import type { Router } from 'express';
+import { serviceIdentifier } from '../config/load.js';
+import { Csrf } from './http/csrf.js';
+import { passiveRouter } from './http/passive-route.js';
+import { deriveKey, SealedValues } from './http/sealed-value.js';
+import type { Runtime } from './runtime.js';
+import { FormsSignIn } from './signin/forms.js';
+import { corporateNetwork } from './signin/network.js';
+import { SignInPipeline } from './signin/pipeline.js';
+import { SsoSessions } from './signin/session.js';
+import { TokenService } from './tokens/token-service.js';
+import { TrustRegistry } from './trusts/trust.js';
+import { assetsRouter } from './ui/assets.js';
+
+/** Wires the sign-in walk (ARCHITECTURE.md) from the runtime: one instance of each part per process. */
+export function buildServices(rt: Runtime) {
+  const { config } = rt;
+  const trusts = TrustRegistry.fromConfig(config);
+  const pipeline = new SignInPipeline({
+    directory: rt.directory,
+    audit: rt.audit,
+    insideCorporateNetwork: corporateNetwork(config.corporateNetwork),
+    log: rt.log.child({ part: 'signin' }),
+  });
+  const sessions = new SsoSessions(rt.store.sessions, new SealedValues(rt.masterKey, 'sso session'), {
+    cookieName: config.session.cookieName,
+    lifetimeMs: config.session.lifetimeMinutes * 60_000,
+  });
+  const csrf = new Csrf(deriveKey(rt.masterKey, 'csrf'), rt.store.counters);
+  const forms = new FormsSignIn({ pipeline, sessions, csrf, branding: config.branding, audit: rt.audit });
+  const tokens = new TokenService({ signer: () => rt.signer, domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
+  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding: config.branding })];
+  return { trusts, pipeline, sessions, tokens, routers };
+}

@@ -1,0 +1,75 @@
+import type { Request, Response } from 'express';
+import type { Audit } from '../../health/audit.js';
+import type { Csrf } from '../http/csrf.js';
+import { RequestDenied } from '../protocols/errors.js';
+import type { Branding } from '../ui/layout.js';
+import { pageCsp } from '../ui/layout.js';
+import { loginPage } from '../ui/login-page.js';
+import { signInMessages } from '../ui/messages.js';
+import type { SignInPipeline } from './pipeline.js';
+import type { LiveSession, SsoSessions } from './session.js';
+import type { Authentication, SignInRequest } from './types.js';
+
+export interface SignedIn {
+  auth: Authentication;
+  session: LiveSession;
+}
+
+/**
+ * The browser side of the pipeline: SSO reuse, else the login page and its POST. Protocol adapters
+ * call `authenticate`; when it returns undefined it has already answered (the page).
+ */
+export class FormsSignIn {
+  constructor(
+    private readonly deps: { pipeline: SignInPipeline; sessions: SsoSessions; csrf: Csrf; branding: Branding; audit: Audit },
+  ) {}
+
+  async authenticate(req: Request, res: Response, sr: SignInRequest): Promise<SignedIn | undefined> {
+    const { pipeline, sessions } = this.deps;
+    const missing = pipeline.unsatisfiableMethods(sr);
+    if (missing.length) throw new RequestDenied('method-unavailable', `${signInMessages['method-unavailable']} (${missing.join(', ')})`);
+
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (req.method === 'POST' && 'UserName' in body) {
+      if (!(await this.deps.csrf.verify(req, body[this.deps.csrf.field]))) {
+        await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'csrf', relyingParty: sr.trust.identifier, clientIp: sr.clientIp });
+        this.showLogin(req, res, sr, 'Your sign-in page expired or was already used. Sign in again.', body.UserName, 400);
+        return undefined;
+      }
+      const outcome = await pipeline.withPassword(sr, body.UserName, body.Password, body.Kmsi === 'true');
+      if (!outcome.ok) {
+        this.showLogin(req, res, sr, signInMessages[outcome.reason], body.UserName);
+        return undefined;
+      }
+      const session = await sessions.start(res, outcome.auth, outcome.auth.user.upn);
+      return { auth: outcome.auth, session };
+    }
+
+    const live = sr.fresh ? undefined : await sessions.current(req);
+    if (live) {
+      const outcome = await pipeline.fromSession(sr, live.data);
+      if (outcome.ok) return { auth: outcome.auth, session: live };
+    }
+    this.showLogin(req, res, sr, undefined, sr.loginHint);
+    return undefined;
+  }
+
+  private showLogin(req: Request, res: Response, sr: SignInRequest, error: string | undefined, username: unknown, status = 200): void {
+    res
+      .status(status)
+      .set('Cache-Control', 'no-store')
+      .set('Content-Security-Policy', pageCsp())
+      .type('html')
+      .send(
+        loginPage({
+          branding: this.deps.branding,
+          action: req.originalUrl,
+          csrfField: this.deps.csrf.field,
+          csrfToken: this.deps.csrf.issue(req, res),
+          username: typeof username === 'string' ? username.slice(0, 256) : undefined,
+          error,
+          relyingPartyName: sr.trust.name,
+        }),
+      );
+  }
+}

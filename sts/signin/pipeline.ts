@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import type { Directory } from '../../directory/types.js';
+import type { Audit } from '../../health/audit.js';
+import { checkPassword, type PasswordFailure } from './password.js';
+import type { SessionData } from './session.js';
+import { AuthMethod, type Authentication, type SignInRequest } from './types.js';
+
+export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone';
+export type SignInOutcome = { ok: true; auth: Authentication } | { ok: false; reason: SignInFailure };
+
+/** wauth / RequestedAuthnContext values a password sign-in satisfies (ENTRA.md §2.1). */
+const passwordMethods = new Set<string>([
+  AuthMethod.password,
+  AuthMethod.password.replace('http://', 'https://'),
+  AuthMethod.saml11Password,
+  AuthMethod.passwordProtectedTransport,
+]);
+
+/**
+ * Decides who the user is and how strongly, for any protocol (ARCHITECTURE.md "sign-in pipeline"):
+ * reuse of the SSO session, the password method, and the audit trail of each outcome.
+ */
+export class SignInPipeline {
+  constructor(
+    private readonly deps: { directory: Directory; audit: Audit; insideCorporateNetwork: (ip: string) => boolean; log: Logger },
+  ) {}
+
+  /**
+   * Methods we cannot perform yet (MFA, certificate: roadmap) are refused rather than silently
+   * downgraded: a relying party that asks for MFA must not get a password-only token.
+   */
+  unsatisfiableMethods(req: SignInRequest): string[] {
+    return req.requestedMethods.filter((m) => !passwordMethods.has(m));
+  }
+
+  async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent = false): Promise<SignInOutcome> {
+    const result = await checkPassword(this.deps.directory, username, password);
+    if (!result.ok) {
+      await this.record(req, 'failure', typeof username === 'string' ? username.slice(0, 256) : undefined, result.reason);
+      return result;
+    }
+    const auth: Authentication = {
+      user: result.user,
+      methods: [AuthMethod.password],
+      instant: new Date(),
+      insideCorporateNetwork: this.deps.insideCorporateNetwork(req.clientIp),
+      persistent,
+    };
+    await this.record(req, 'success', result.user.upn);
+    return { ok: true, auth };
+  }
+
+  /** SSO: the session's first-factor result with the user re-read, so disabled users stop at once. */
+  async fromSession(req: SignInRequest, session: SessionData): Promise<SignInOutcome> {
+    const user = await this.deps.directory.findUser({ objectGuid: session.objectGuid });
+    if (!user) {
+      await this.record(req, 'failure', session.upn, 'session-user-gone');
+      return { ok: false, reason: 'session-user-gone' };
+    }
+    const auth: Authentication = {
+      user,
+      methods: session.methods,
+      instant: new Date(session.instant),
+      mfaInstant: session.mfaInstant ? new Date(session.mfaInstant) : undefined,
+      insideCorporateNetwork: this.deps.insideCorporateNetwork(req.clientIp),
+      persistent: session.persistent,
+    };
+    await this.record(req, 'success', user.upn, undefined, { sso: true });
+    return { ok: true, auth };
+  }
+
+  private record(req: SignInRequest, outcome: 'success' | 'failure', user: string | undefined, reason?: string, details?: Record<string, string | boolean>) {
+    return this.deps.audit.record({
+      type: 'signin',
+      outcome,
+      user,
+      relyingParty: req.trust.identifier,
+      clientIp: req.clientIp,
+      reason,
+      details: { protocol: req.protocol, ...details },
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import type { DirectoryUser } from '../../directory/types.js';
+import type { RelyingPartyTrust } from '../trusts/trust.js';
+
+/** Authentication method URIs as AD FS writes them (ENTRA.md §2.6, §2.7, §5.2). */
+export const AuthMethod = {
+  password: 'http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password',
+  passwordProtectedTransport: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+  saml11Password: 'urn:oasis:names:tc:SAML:1.0:am:password',
+  tlsClient: 'urn:ietf:rfc:2246',
+  windows: 'urn:federation:authentication:windows',
+  multipleAuthn: 'http://schemas.microsoft.com/claims/multipleauthn',
+} as const;
+
+export type Protocol = 'wsfed' | 'saml2' | 'wstrust';
+
+/** What a protocol adapter asks of the pipeline, in no protocol's terms (ARCHITECTURE.md). */
+export interface SignInRequest {
+  trust: RelyingPartyTrust;
+  protocol: Protocol;
+  /** The reply URL, already checked against the trust. */
+  returnTo: string;
+  /** Force a new credential even with a live SSO session (wfresh=0, prompt=login). */
+  fresh: boolean;
+  /** Requested authentication method URIs (wauth), e.g. multipleauthn. */
+  requestedMethods: string[];
+  loginHint?: string | undefined;
+  clientIp: string;
+}
+
+/** Who signed in, how and when: the pipeline's output and the input to claim rules. */
+export interface Authentication {
+  user: DirectoryUser;
+  /** Method URIs in the order they were satisfied. */
+  methods: string[];
+  /** First-factor instant (drives Entra sign-in frequency, ENTRA.md §2.7). */
+  instant: Date;
+  mfaInstant?: Date | undefined;
+  insideCorporateNetwork: boolean;
+  /** Keep-me-signed-in (psso) was chosen. */
+  persistent: boolean;
+}

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { createApp, type Readiness } from './http/app.js';
+import { listenHttps } from './http/server.js';
+import { createRuntime } from './runtime.js';
+import { buildServices } from './services.js';
+
+export interface RunningGatehouse {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Builds the runtime, mounts the endpoints and listens; ready (probe 200) only once all of it is up. */
+export async function startGatehouse(config: Config, log: Logger): Promise<RunningGatehouse> {
+  const readiness: Readiness = { ready: false };
+  const runtime = await createRuntime(config, log);
+  const app = createApp({ log, readiness, trustProxy: config.server.trustProxy, routers: buildServices(runtime).routers });
+  const server = await listenHttps(app, {
+    host: config.server.listen.host,
+    port: config.server.listen.port,
+    certFile: config.server.tls.certFile,
+    keyFile: config.server.tls.keyFile,
+    graceMs: config.server.shutdownGraceMs,
+    readiness,
+    log,
+  });
+  readiness.ready = true;
+  return {
+    port: server.port,
+    async stop() {
+      await server.stop();
+      await runtime.close();
+    },
+  };
+}

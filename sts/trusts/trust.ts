@@ -1,0 +1,84 @@
+import type { Config } from '../../config/load.js';
+import type { SignatureAlgorithm } from '../../keys/signer.js';
+
+export const ENTRA_IDENTIFIER = 'urn:federation:MicrosoftOnline';
+
+export interface ClaimMapping {
+  attribute: string;
+  claimType: string;
+}
+
+/** A relying party as the sign-in path sees it, whichever way it was configured. */
+export interface RelyingPartyTrust {
+  identifier: string;
+  name: string;
+  replyUrls: string[];
+  ruleSet: 'office365' | 'mapped';
+  nameIdAttribute: string;
+  claims: ClaimMapping[];
+  tokenLifetimeMinutes: number;
+  signatureAlgorithm: SignatureAlgorithm;
+  allowWsTrust: boolean;
+  signOutUrl: string;
+}
+
+/** Entra is one trust, made from the `entra` settings (ENTRA.md §2.1–§2.2). */
+function entraTrust(e: Config['entra']): RelyingPartyTrust {
+  return {
+    identifier: ENTRA_IDENTIFIER,
+    name: 'Microsoft Entra ID',
+    replyUrls: [e.replyUrl],
+    ruleSet: 'office365',
+    nameIdAttribute: 'immutableId',
+    claims: [],
+    tokenLifetimeMinutes: e.tokenLifetimeMinutes,
+    signatureAlgorithm: 'rsa-sha256',
+    allowWsTrust: e.allowWsTrust,
+    signOutUrl: e.replyUrl,
+  };
+}
+
+export class TrustRegistry {
+  private readonly byId = new Map<string, RelyingPartyTrust>();
+
+  constructor(trusts: RelyingPartyTrust[]) {
+    for (const t of trusts) {
+      const key = normalise(t.identifier);
+      if (this.byId.has(key)) throw new Error(`two relying-party trusts have the identifier ${t.identifier}`);
+      this.byId.set(key, t);
+    }
+  }
+
+  static fromConfig(config: Pick<Config, 'entra' | 'trusts'>): TrustRegistry {
+    const configured = config.trusts.map((t) => ({ ...t, signOutUrl: t.signOutUrl ?? t.replyUrls[0]! }));
+    return new TrustRegistry([...(config.entra.enabled ? [entraTrust(config.entra)] : []), ...configured]);
+  }
+
+  /** AD FS matches identifiers case-insensitively and ignores a trailing slash on URLs. */
+  find(identifier: string): RelyingPartyTrust | undefined {
+    return this.byId.get(normalise(identifier));
+  }
+
+  all(): RelyingPartyTrust[] {
+    return [...this.byId.values()];
+  }
+}
+
+function normalise(identifier: string): string {
+  return identifier.trim().toLowerCase().replace(/\/+$/, '');
+}
+
+/**
+ * The reply URL a token may go to: the requested one only when it is registered for the trust,
+ * compared exactly apart from scheme/host case (no prefix matching: that is an open redirect).
+ */
+export function allowedReply(trust: RelyingPartyTrust, requested: string | undefined): string | undefined {
+  if (!requested) return trust.replyUrls[0];
+  let want: URL;
+  try {
+    want = new URL(requested);
+  } catch {
+    return undefined;
+  }
+  return trust.replyUrls.find((u) => new URL(u).href === want.href);
+}

@@ -1,0 +1,35 @@
+import type { Config } from '../../config/load.js';
+import { escapeHtml } from './html.js';
+
+export type Branding = Config['branding'];
+
+/**
+ * The page shell every page shares: branding from config, the accent colour as a CSS variable,
+ * `lang` set, and a main landmark so screen readers land on the content.
+ */
+export function page(b: Branding, title: string, body: string, opts: { script?: boolean } = {}): string {
+  const logo = b.logoUrl ? `<img class="logo" src="${escapeHtml(b.logoUrl)}" alt="${escapeHtml(b.organisation)}">` : `<p class="org">${escapeHtml(b.organisation)}</p>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} – ${escapeHtml(b.organisation)}</title>
+<link rel="stylesheet" href="/adfs/portal/css/style.css">
+<style>:root{--accent:${b.primaryColour}}</style>
+${opts.script ? '<script src="/adfs/portal/js/autopost.js" defer></script>' : ''}
+</head><body><main id="content">${logo}
+${body}
+</main></body></html>`;
+}
+
+/** CSP of our own pages: nothing inline but the accent colour, forms only to the given targets. */
+export function pageCsp(formTargets: string[] = ["'self'"], frameTargets: string[] = []): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' https: data:",
+    `form-action ${formTargets.join(' ')}`,
+    `frame-src ${frameTargets.length ? frameTargets.join(' ') : "'none'"}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}

@@ -1,0 +1,37 @@
+import { escapeHtml } from './html.js';
+import { page, type Branding } from './layout.js';
+
+export interface LoginPageInput {
+  branding: Branding;
+  /** Form target: the same URL, so the protocol message round-trips in the query string as in AD FS. */
+  action: string;
+  csrfField: string;
+  csrfToken: string;
+  username?: string | undefined;
+  error?: string | undefined;
+  relyingPartyName: string;
+}
+
+/**
+ * The forms sign-in page. Field names are AD FS's (UserName, Password, AuthMethod) so scripts
+ * written against AD FS keep working; plain HTML, labelled fields, the error tied to the inputs.
+ */
+export function loginPage(p: LoginPageInput): string {
+  const b = p.branding;
+  const described = p.error ? ' aria-describedby="errorText" aria-invalid="true"' : '';
+  const body = `<h1>${escapeHtml(b.signInTitle)}</h1>
+<p class="help">to ${escapeHtml(p.relyingPartyName)}</p>
+${p.error ? `<p id="errorText" class="error" role="alert">${escapeHtml(p.error)}</p>` : ''}
+<form method="post" action="${escapeHtml(p.action)}" id="loginForm" novalidate>
+<input type="hidden" name="${escapeHtml(p.csrfField)}" value="${escapeHtml(p.csrfToken)}">
+<input type="hidden" name="AuthMethod" value="FormsAuthentication">
+<label for="userNameInput">User name</label>
+<input id="userNameInput" name="UserName" type="email" autocomplete="username" spellcheck="false" required placeholder="${escapeHtml(b.usernameHint)}" value="${escapeHtml(p.username ?? '')}"${p.username ? '' : ' autofocus'}${described}>
+<label for="passwordInput">Password</label>
+<input id="passwordInput" name="Password" type="password" autocomplete="current-password" required${p.username ? ' autofocus' : ''}${described}>
+<label class="check"><input type="checkbox" name="Kmsi" value="true"> Keep me signed in</label>
+<button type="submit" id="submitButton">Sign in</button>
+</form>
+${b.helpText ? `<p class="help">${escapeHtml(b.helpText)}</p>` : ''}`;
+  return page(b, b.signInTitle, body);
+}

@@ -1,0 +1,112 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadConfig, type Config } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import { hashPassword } from '../../directory/file-directory.js';
+import { createLogger } from '../../health/log.js';
+import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
+import { startGatehouse } from '../../sts/start.js';
+import type { TestBed } from '../ad/testbed.js';
+
+export interface FileUserSpec {
+  upn: string;
+  password: string;
+  objectGuid: string;
+  displayName?: string;
+  groups?: string[];
+  disabled?: boolean;
+}
+
+export interface RunningTestGatehouse {
+  url: string;
+  config: Config;
+  tlsCertPem: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The directory section for a Samba test bed: LDAPS with its CA, the service account. */
+export function testBedDirectory(bed: TestBed, caFile: string): ConfigInput['directory'] {
+  return {
+    kind: 'ldap',
+    dcs: [bed.ldapsUrl],
+    caFile,
+    baseDn: bed.baseDn,
+    netbiosDomain: bed.netbios,
+    serviceAccount: { dn: bed.service.dn, password: bed.service.password },
+  };
+}
+
+/**
+ * A real Gatehouse on a free loopback port, configured like an operator would (YAML file, TLS
+ * certificate, SQLite store). The caller stops it (`after(() => gh.stop())` at suite level: an
+ * `after` registered inside a `before` hook would run as soon as that hook ends).
+ */
+export async function startTestGatehouse(opts: {
+  directory: ConfigInput['directory'] | { users: FileUserSpec[] };
+  domains?: string[];
+  entraReplyUrl?: string;
+  trusts?: NonNullable<ConfigInput['trusts']>;
+  extra?: Partial<ConfigInput>;
+}): Promise<RunningTestGatehouse> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-server-'));
+  const port = await freePort();
+  const publicUrl = `https://localhost:${port}`;
+  const tls = await generateSelfSignedCertificate({ subject: 'CN=localhost', validityDays: 2, keyBits: 2048, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], serverAuth: true });
+  const tlsCertPem = derToPem(tls.certificateDer);
+  await writeFile(join(dir, 'server.crt'), tlsCertPem);
+  await writeFile(join(dir, 'server.key'), tls.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+
+  let directory: ConfigInput['directory'];
+  if ('users' in opts.directory) {
+    const users = await Promise.all(
+      opts.directory.users.map(async (u) => ({
+        upn: u.upn,
+        sam: u.upn.split('@')[0]!,
+        password: await hashPassword(u.password),
+        objectGuid: u.objectGuid,
+        displayName: u.displayName ?? u.upn,
+        groups: u.groups ?? [],
+        disabled: u.disabled ?? false,
+      })),
+    );
+    await writeFile(join(dir, 'users.yaml'), stringify({ users }));
+    directory = { kind: 'file', path: 'users.yaml' };
+  } else directory = opts.directory;
+
+  const input: ConfigInput = {
+    server: { publicUrl, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' }, shutdownGraceMs: 1000 },
+    directory,
+    federation: { domains: (opts.domains ?? ['corp.example.com']).map((name) => ({ name })) },
+    keys: { keyEncryptionKey: Buffer.alloc(32, 3).toString('base64') },
+    entra: { replyUrl: opts.entraReplyUrl ?? 'https://login.microsoftonline.com/login.srf' },
+    trusts: opts.trusts ?? [],
+    log: { level: 'warn' },
+    ...opts.extra,
+  };
+  await writeFile(join(dir, 'gatehouse.yaml'), stringify(input));
+  const config = await loadConfig(join(dir, 'gatehouse.yaml'));
+  const running = await startGatehouse(config, createLogger('warn'));
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await running.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { url: publicUrl, config, tlsCertPem, dir, stop };
+}

@@ -1,0 +1,53 @@
+import { Agent, fetch, type Response } from 'undici';
+
+/**
+ * A scripted browser for protocol tests: a cookie jar, manual redirects, form posts, TLS trust of
+ * the given CAs. Chromium tests cover the real browser; this one lets tests look at each hop.
+ */
+export class WebClient {
+  readonly jar = new Map<string, Map<string, string>>();
+  private readonly agent: Agent;
+
+  constructor(caPems: string[]) {
+    this.agent = new Agent({ connect: { ca: caPems } });
+  }
+
+  async get(url: string): Promise<Response> {
+    return this.send(url, { method: 'GET' });
+  }
+
+  async post(url: string, fields: Record<string, string>): Promise<Response> {
+    return this.send(url, { method: 'POST', body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  }
+
+  private async send(url: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<Response> {
+    const u = new URL(url);
+    const cookies = [...(this.jar.get(u.host) ?? new Map())].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await fetch(url, { ...init, redirect: 'manual', dispatcher: this.agent, headers: { ...init.headers, ...(cookies ? { cookie: cookies } : {}) } });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = c.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const jar = this.jar.get(u.host) ?? new Map<string, string>();
+      const expired = attrs.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || attrs.some((a) => /^\s*max-age=0\s*$/i.test(a));
+      if (expired || value === '') jar.delete(name);
+      else jar.set(name, value);
+      this.jar.set(u.host, jar);
+    }
+    return res;
+  }
+}
+
+/** The hidden inputs and action of the first form in a page, HTML entities decoded. */
+export function readForm(html: string): { action: string; fields: Record<string, string> } {
+  const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+  if (!form) throw new Error(`no form in page: ${html.slice(0, 300)}`);
+  const fields: Record<string, string> = {};
+  for (const m of form[2]!.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g)) fields[decode(m[1]!)] = decode(m[2]!);
+  return { action: decode(form[1]!), fields };
+}
+
+export function decode(s: string): string {
+  return s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+}
