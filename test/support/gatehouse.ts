@@ -9,6 +9,7 @@ import { hashPassword } from '../../directory/file-directory.js';
 import { createLogger } from '../../health/log.js';
 import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
 import { startGatehouse } from '../../sts/start.js';
+import { sqliteStore } from '../../store/sqlite/index.js';
 import type { TestBed } from '../ad/testbed.js';
 
 export interface FileUserSpec {
@@ -25,6 +26,8 @@ export interface RunningTestGatehouse {
   config: Config;
   tlsCertPem: string;
   dir: string;
+  /** PEM and base64 DER (Graph's signingCertificate form, ENTRA.md §1.2) of the active signing certificate. */
+  signingCertificate(): Promise<{ pem: string; base64Der: string }>;
   stop(): Promise<void>;
 }
 
@@ -108,5 +111,14 @@ export async function startTestGatehouse(opts: {
     await running.stop();
     await rm(dir, { recursive: true, force: true });
   };
-  return { url: publicUrl, config, tlsCertPem, dir, stop };
+  const signingCertificate = async () => {
+    const store = sqliteStore(config.store.sqlitePath);
+    try {
+      const active = (await store.keys.list('signing')).find((k) => k.status === 'active')!;
+      return { pem: derToPem(active.certificateDer), base64Der: active.certificateDer.toString('base64') };
+    } finally {
+      await store.close();
+    }
+  };
+  return { url: publicUrl, config, tlsCertPem, dir, signingCertificate, stop };
 }

@@ -1,0 +1,118 @@
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { guidFromBytes, guidToBytes, immutableIdFromBytes, parseObjectGuid } from './guid.js';
+import { parseUsername } from './username.js';
+import type { AuthResult, DcHealth, Directory, DirectoryUser, Upn, UserQuery } from './types.js';
+
+function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+// scrypt$N$r$p$salt$hash, salt and hash base64. N=2^15, r=8 is OWASP's scrypt floor.
+const defaults = { N: 32768, r: 8, p: 1 };
+const keyLength = 32;
+
+/** Hashes a password in the file directory's format `scrypt$N$r$p$salt$hash`. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, keyLength, { ...defaults, maxmem: 64 * 1024 * 1024 });
+  return ['scrypt', defaults.N, defaults.r, defaults.p, salt.toString('base64'), hash.toString('base64')].join('$');
+}
+
+/** Constant-time check of `password` against a `scrypt$…` hash; false for a malformed hash. */
+export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = encoded.split('$');
+  if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  if (expected.length < 16) return false;
+  const options = { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * 1024 * 1024 };
+  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, options);
+  return timingSafeEqual(actual, expected);
+}
+
+const fileUser = z.object({
+  upn: z.string().min(3).includes('@'),
+  sam: z.string().min(1),
+  password: z.string().startsWith('scrypt$'),
+  displayName: z.string().optional(),
+  givenName: z.string().optional(),
+  surname: z.string().optional(),
+  mail: z.string().optional(),
+  objectGuid: z.string().refine((g) => parseObjectGuid(g) !== null, 'not a GUID'),
+  groups: z.array(z.string()).default([]),
+  disabled: z.boolean().default(false),
+});
+const fileSchema = z.object({ users: z.array(fileUser) });
+type FileUser = z.infer<typeof fileSchema>['users'][number];
+
+/**
+ * The embedded directory for machines without AD (demo, tests of upper layers): users in a
+ * YAML file with scrypt hashes, answering like the LDAP directory does.
+ */
+export class FileDirectory implements Directory {
+  private constructor(private readonly path: string, private readonly users: FileUser[]) {}
+
+  static async load(path: string): Promise<FileDirectory> {
+    const parsed = fileSchema.safeParse(parse(await readFile(path, 'utf8')));
+    if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return new FileDirectory(path, parsed.data.users);
+  }
+
+  async authenticate(username: string, password: string): Promise<AuthResult> {
+    if (typeof password !== 'string' || password.length === 0) return { ok: false, reason: 'invalid-input' };
+    const parsed = parseUsername(username);
+    if (!parsed) return { ok: false, reason: 'invalid-input' };
+    const user = parsed.kind === 'upn' ? this.byUpn(parsed.upn) : this.bySam(parsed.sam);
+    if (!user) return { ok: false, reason: 'no-such-user' };
+    if (!(await verifyPassword(password, user.password))) return { ok: false, reason: 'bad-password', upn: user.upn };
+    if (user.disabled) return { ok: false, reason: 'account-disabled', upn: user.upn };
+    return { ok: true, user: this.toUser(user) };
+  }
+
+  async findUser(query: UserQuery): Promise<DirectoryUser | null> {
+    let found: FileUser | undefined;
+    if ('upn' in query) found = this.byUpn(query.upn);
+    else if ('sam' in query) found = this.bySam(query.sam);
+    else if ('objectGuid' in query) found = this.users.find((u) => parseObjectGuid(u.objectGuid) === parseObjectGuid(query.objectGuid));
+    else found = query.certificate.upn ? this.byUpn(query.certificate.upn) : undefined;
+    return found ? this.toUser(found) : null;
+  }
+
+  async checkHealth(): Promise<DcHealth[]> {
+    return [{ dc: `file:${this.path}`, ok: true, ms: 0 }];
+  }
+
+  async close(): Promise<void> {}
+
+  private byUpn(upn: string): FileUser | undefined {
+    const wanted = upn.toLowerCase();
+    return this.users.find((u) => u.upn.toLowerCase() === wanted);
+  }
+
+  private bySam(sam: string): FileUser | undefined {
+    const wanted = sam.toLowerCase();
+    return this.users.find((u) => u.sam.toLowerCase() === wanted);
+  }
+
+  private toUser(u: FileUser): DirectoryUser {
+    const bytes = guidToBytes(u.objectGuid) as Buffer; // validated by the schema
+    const user: DirectoryUser = {
+      dn: `CN=${u.sam},file`,
+      objectGuid: guidFromBytes(bytes),
+      immutableId: immutableIdFromBytes(bytes),
+      upn: u.upn as Upn,
+      samAccountName: u.sam,
+      groups: u.groups.map((name) => ({ dn: `CN=${name},file`, name })),
+      attributes: { userPrincipalName: [u.upn], sAMAccountName: [u.sam] },
+    };
+    if (u.displayName) user.displayName = u.displayName;
+    if (u.givenName) user.givenName = u.givenName;
+    if (u.surname) user.surname = u.surname;
+    if (u.mail) user.mail = u.mail;
+    return user;
+  }
+}

@@ -1,0 +1,44 @@
+import { AndFilter, EqualityFilter, OrFilter, type Filter } from 'ldapts';
+
+/**
+ * Every filter is built from ldapts filter classes, which escape values by construction
+ * (RFC 4515): `*`, `)(`, NUL and the like in user input can only ever match themselves.
+ */
+const isUser = [new EqualityFilter({ attribute: 'objectCategory', value: 'person' }), new EqualityFilter({ attribute: 'objectClass', value: 'user' })];
+
+function userWith(condition: Filter): Filter {
+  return new AndFilter({ filters: [...isUser, condition] });
+}
+
+export function byUpn(upn: string): Filter {
+  return userWith(new EqualityFilter({ attribute: 'userPrincipalName', value: upn }));
+}
+
+export function bySam(sam: string): Filter {
+  return userWith(new EqualityFilter({ attribute: 'sAMAccountName', value: sam }));
+}
+
+/** objectGUID compares as an octet string: the 16 stored bytes, escaped byte by byte. */
+export function byObjectGuid(bytes: Buffer): Filter {
+  return userWith(new EqualityFilter({ attribute: 'objectGUID', value: bytes }));
+}
+
+/** Certificate mapping: SAN UPN → userPrincipalName, or an explicit altSecurityIdentities value. */
+export function byCertificate(upn: string | undefined, altSecurityIdentity: string | undefined): Filter | null {
+  const conditions: Filter[] = [];
+  if (upn) conditions.push(new EqualityFilter({ attribute: 'userPrincipalName', value: upn }));
+  if (altSecurityIdentity) conditions.push(new EqualityFilter({ attribute: 'altSecurityIdentities', value: altSecurityIdentity }));
+  if (conditions.length === 0) return null;
+  const [only] = conditions;
+  return userWith(conditions.length === 1 && only ? only : new OrFilter({ filters: conditions }));
+}
+
+/** Groups whose objectSid is one of `sids` (binary), to name the SIDs of tokenGroups. */
+export function groupsBySid(sids: Buffer[]): Filter {
+  return new AndFilter({
+    filters: [
+      new EqualityFilter({ attribute: 'objectClass', value: 'group' }),
+      new OrFilter({ filters: sids.map((sid) => new EqualityFilter({ attribute: 'objectSid', value: sid })) }),
+    ],
+  });
+}

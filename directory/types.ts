@@ -1,0 +1,76 @@
+/** user@suffix as stored in userPrincipalName (case preserved, compared case-insensitively by AD). */
+export type Upn = string & { readonly __brand: 'Upn' };
+/** objectGUID in its canonical lower-case string form (first three fields little-endian on the wire). */
+export type ObjectGuid = string & { readonly __brand: 'ObjectGuid' };
+/** base64 of the 16 source-anchor bytes, as Entra's onPremisesImmutableId (ENTRA.md §7.1). */
+export type ImmutableId = string & { readonly __brand: 'ImmutableId' };
+
+export interface DirectoryGroup {
+  dn: string;
+  name: string;
+  /** String SID (S-1-5-21-…) when the directory knows one. */
+  sid?: string;
+}
+
+export interface DirectoryUser {
+  dn: string;
+  objectGuid: ObjectGuid;
+  immutableId: ImmutableId;
+  upn: Upn;
+  samAccountName: string;
+  displayName?: string;
+  givenName?: string;
+  surname?: string;
+  mail?: string;
+  /** Every group the user is in, nested membership included. */
+  groups: DirectoryGroup[];
+  /** Raw string attributes, for claim rules that name an LDAP attribute. */
+  attributes: Record<string, string[]>;
+  passwordExpiresAt?: Date;
+  passwordLastSet?: Date;
+}
+
+export type AuthFailureReason =
+  | 'no-such-user'
+  | 'bad-password'
+  | 'logon-hours'
+  | 'workstation'
+  | 'password-expired'
+  | 'account-disabled'
+  | 'account-expired'
+  | 'must-change-password'
+  | 'locked-out'
+  | 'invalid-input'
+  | 'directory-unavailable';
+
+export type AuthResult =
+  | { ok: true; user: DirectoryUser }
+  | { ok: false; reason: AuthFailureReason; upn?: string };
+
+export type UserQuery =
+  | { upn: string }
+  | { sam: string }
+  | { objectGuid: string }
+  /** Certificate mapping: the SAN UPN, or an altSecurityIdentities value such as `X509:<I>…<S>…`. */
+  | { certificate: { upn?: string; altSecurityIdentity?: string } };
+
+export interface DcHealth {
+  dc: string;
+  ok: boolean;
+  error?: string;
+  ms: number;
+}
+
+export interface Directory {
+  authenticate(username: string, password: string): Promise<AuthResult>;
+  findUser(query: UserQuery): Promise<DirectoryUser | null>;
+  checkHealth(): Promise<DcHealth[]>;
+  close(): Promise<void>;
+}
+
+/** The part of a pino logger the directory writes to. */
+export interface DirectoryLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

@@ -1,0 +1,83 @@
+import { namespace, XML_NS, XmlWriter } from '../../../xml/writer.js';
+import { BadRequest, NoSuchTrust, ProtocolError, RequestDenied } from '../errors.js';
+import { NS } from './versions.js';
+
+/**
+ * Bad credentials or an AD outcome (disabled, locked, expired, must change): one fault for all, so
+ * nobody can tell a wrong password from a missing user (ENTRA.md §6.4).
+ */
+export class FailedAuthentication extends ProtocolError {
+  constructor(reason: string) {
+    super(401, reason, 'Sign-in failed', 'The security token could not be authenticated or authorized.');
+  }
+}
+
+type FaultCode = 'FailedAuthentication' | 'RequestFailed' | 'InvalidRequest';
+
+interface FaultText {
+  code: FaultCode;
+  /** Prefix of the subcode QName: WSS's for FailedAuthentication (as AD FS sends it), else WS-Trust's. */
+  prefix: 'wsse' | 'wst';
+  text: string;
+}
+
+/**
+ * What a client is told, by error class. The texts are AD FS's own (ID3242, MSIS3127) where AD FS
+ * has one, so scripts and support articles that match them keep working; WS-Trust 1.3 §11 gives
+ * InvalidRequest's. The detail (which check failed) goes only to the audit event.
+ */
+function faultText(err: ProtocolError): FaultText {
+  if (err instanceof FailedAuthentication) {
+    return { code: 'FailedAuthentication', prefix: 'wsse', text: 'ID3242: The security token could not be authenticated or authorized.' };
+  }
+  // AD FS answers an unknown or refused relying party with MSIS3127 and logs the real cause.
+  if (err instanceof NoSuchTrust || err instanceof RequestDenied) {
+    return { code: 'RequestFailed', prefix: 'wst', text: 'MSIS3127: The specified request failed.' };
+  }
+  if (!(err instanceof BadRequest)) throw new TypeError(`no fault mapping for ${err.constructor.name}`);
+  return { code: 'InvalidRequest', prefix: 'wst', text: 'The request was invalid or malformed.' };
+}
+
+const S = namespace('s', NS.soap12);
+const A = namespace('a', NS.wsa);
+const O = namespace('o', NS.wsse);
+const U = namespace('u', NS.wsu);
+const XML = namespace('xml', XML_NS);
+export const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
+/** How long the Timestamp of our answers says they are good for (AD FS: 5 minutes). */
+const ANSWER_LIFETIME_MS = 5 * 60_000;
+
+/** The header AD FS puts on every answer: Action, RelatesTo the request, Security/Timestamp. */
+export function writeAnswerHeader(w: XmlWriter, action: string, relatesTo: string | undefined, now: Date): void {
+  const mustUnderstand = [{ ns: S, name: 'mustUnderstand', value: '1' }];
+  w.start(S, 'Header');
+  w.leaf(A, 'Action', action, {}, mustUnderstand);
+  if (relatesTo) w.leaf(A, 'RelatesTo', relatesTo);
+  w.start(O, 'Security', {}, mustUnderstand)
+    .start(U, 'Timestamp', {}, [{ ns: U, name: 'Id', value: '_0' }])
+    .leaf(U, 'Created', now.toISOString())
+    .leaf(U, 'Expires', new Date(now.getTime() + ANSWER_LIFETIME_MS).toISOString())
+    .end()
+    .end();
+  w.end();
+}
+
+/**
+ * A SOAP 1.2 fault (SOAP 1.2 part 1 §5.4) with Code/Value, Code/Subcode/Value and Reason/Text all
+ * present: MSAL Python 1.21 dereferences both and crashes without either (ENTRA.md §6.4).
+ *
+ * The Subcode value is a QName whose prefix should be declared on s:Value, as AD FS does; the
+ * typed writer declares only namespaces an element or attribute uses, so the prefix is written
+ * unbound for now (MSAL Python and MSAL.NET read the text only).
+ */
+export function soapFault(err: ProtocolError, relatesTo: string | undefined, now = new Date()): string {
+  const f = faultText(err);
+  const w = new XmlWriter();
+  w.start(S, 'Envelope');
+  writeAnswerHeader(w, FAULT_ACTION, relatesTo, now);
+  w.start(S, 'Body').start(S, 'Fault');
+  w.start(S, 'Code').leaf(S, 'Value', 's:Sender').start(S, 'Subcode').leaf(S, 'Value', `${f.prefix}:${f.code}`).end().end();
+  w.start(S, 'Reason').leaf(S, 'Text', f.text, {}, [{ ns: XML, name: 'lang', value: 'en-US' }]).end();
+  w.end().end().end();
+  return w.finish().xml;
+}

@@ -1,0 +1,61 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Audit } from '../../../health/audit.js';
+import { BadRequest, ProtocolError } from '../errors.js';
+import { MAX_RST_BYTES } from './envelope.js';
+import { FailedAuthentication, soapFault } from './faults.js';
+import { issueForPassword, type WsTrustDeps } from './issue.js';
+import { rstrEnvelope } from './response.js';
+import { USERNAME_ENDPOINTS, type UsernameEndpoint } from './versions.js';
+
+export type WsTrustRouterDeps = WsTrustDeps & { audit: Audit };
+
+const SOAP12 = 'application/soap+xml; charset=utf-8';
+
+/**
+ * POST `/adfs/services/trust/{13,2005}/usernamemixed` (ENTRA.md §6.1–§6.4). Every failure is a
+ * SOAP 1.2 fault with HTTP 500, as AD FS answers; protocol rejections get a `request.rejected`
+ * audit event here, credential failures were audited by the sign-in pipeline.
+ */
+export function wstrustRouter(deps: WsTrustRouterDeps): Router {
+  const r = Router();
+  // SOAP 1.2 only (ENTRA.md §6.6); a larger body is cut off by the reader before any parsing.
+  const body = express.raw({ type: 'application/soap+xml', limit: MAX_RST_BYTES });
+  for (const endpoint of USERNAME_ENDPOINTS) {
+    r.post(endpoint.path, body, (req, res) => handle(deps, endpoint, req, res));
+    r.use(endpoint.path, (err: unknown, req: Request, res: Response, next: NextFunction) => {
+      // express.raw's own refusals (too large, bad encoding) carry a 4xx status.
+      const status = (err as { status?: unknown } | null)?.status;
+      if (typeof status !== 'number' || status >= 500) return next(err);
+      void reject(deps, endpoint, new BadRequest(status === 413 ? 'xml-too-large' : 'unreadable-body'), undefined, req, res);
+    });
+  }
+  return r;
+}
+
+async function handle(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, req: Request, res: Response): Promise<void> {
+  const now = new Date();
+  let messageId: string | undefined;
+  try {
+    if (!Buffer.isBuffer(req.body)) throw new BadRequest('content-type');
+    const issued = await issueForPassword(deps, { endpoint, body: req.body, clientIp: req.ip ?? '', now }, (msg) => {
+      messageId = msg.messageId;
+    });
+    res.status(200).set('Cache-Control', 'no-store').type(SOAP12).send(rstrEnvelope(endpoint, issued, now));
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    await reject(deps, endpoint, err, messageId, req, res);
+  }
+}
+
+async function reject(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, err: ProtocolError, relatesTo: string | undefined, req: Request, res: Response): Promise<void> {
+  if (!(err instanceof FailedAuthentication)) {
+    await deps.audit.record({
+      type: 'request.rejected',
+      outcome: 'failure',
+      reason: err.reason,
+      clientIp: req.ip,
+      details: { protocol: 'wstrust', endpoint: endpoint.name },
+    });
+  }
+  res.status(500).set('Cache-Control', 'no-store').type(SOAP12).send(soapFault(err, relatesTo));
+}

@@ -1,0 +1,56 @@
+import { TRUST_13, TRUST_2005, type TrustVersion } from '../../tokens/wsfed-rstr.js';
+
+/**
+ * One username/password endpoint: its AD FS path (MSAL Python infers the version from the
+ * `/trust/13/` or `/trust/2005/` fragment, ENTRA.md §6.5), the WS-Trust dialect, and the
+ * wsa:Action of the request and of our answer.
+ */
+export interface UsernameEndpoint {
+  readonly name: '13' | '2005';
+  readonly path: string;
+  readonly trust: TrustVersion;
+  /** wsa:Action and soapAction of the RST (ENTRA.md §6.1, §6.6). */
+  readonly issueAction: string;
+  /** wsa:Action of a successful answer. */
+  readonly replyAction: string;
+  /** 1.3 answers in a Collection, which MSAL.NET needs to find the token (ENTRA.md §6.3). */
+  readonly collection: boolean;
+}
+
+export const USERNAME_13: UsernameEndpoint = {
+  name: '13',
+  path: '/adfs/services/trust/13/usernamemixed',
+  trust: TRUST_13,
+  issueAction: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue',
+  // WS-Trust 1.3 §4.3: the final response to an Issue is an RSTRC with this action.
+  replyAction: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RSTRC/IssueFinal',
+  collection: true,
+};
+
+export const USERNAME_2005: UsernameEndpoint = {
+  name: '2005',
+  path: '/adfs/services/trust/2005/usernamemixed',
+  trust: TRUST_2005,
+  issueAction: 'http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue',
+  replyAction: 'http://schemas.xmlsoap.org/ws/2005/02/trust/RSTR/Issue',
+  collection: false,
+};
+
+/** Both served; the MEX lists them in this order (1.3 first, as AD FS does). */
+export const USERNAME_ENDPOINTS: readonly UsernameEndpoint[] = [USERNAME_13, USERNAME_2005];
+
+export const MEX_PATH = '/adfs/services/trust/mex';
+
+/** The namespaces of the SOAP envelope and its headers (SOAP 1.2, WS-Addressing 1.0, WSS 1.0). */
+export const NS = {
+  soap12: 'http://www.w3.org/2003/05/soap-envelope',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+  /** The submission version some older 2005 clients still put in AppliesTo. */
+  wsa2004: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
+  wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
+  wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
+  wsp: 'http://schemas.xmlsoap.org/ws/2004/09/policy',
+} as const;
+
+/** WSS UsernameToken Profile 1.0 §4.1: the only password type we take (no Type attribute means this). */
+export const PASSWORD_TEXT = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText';

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { LdapDirectory, type LdapDirectoryOptions } from '../../directory/ldap-directory.js';
+import type { TestBed } from '../ad/testbed.js';
+
+const run = promisify(execFile);
+
+export interface LogLine { level: 'info' | 'warn' | 'error'; obj: object; msg?: string }
+
+/** A pino-shaped logger that keeps its lines, so tests can read what the directory reported. */
+export function memoryLogger(): { lines: LogLine[]; logger: LdapDirectoryOptions['logger'] } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine['level']) => (obj: object, msg?: string) => { lines.push({ level, obj, ...(msg ? { msg } : {}) }); };
+  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+export function directoryFor(bed: TestBed, overrides: Partial<LdapDirectoryOptions> = {}): LdapDirectory {
+  return new LdapDirectory({
+    dcs: [bed.ldapsUrl],
+    caCertPem: bed.caCertPem,
+    baseDn: bed.baseDn,
+    serviceAccount: { dn: bed.service.dn, password: bed.service.password },
+    domainNetbios: bed.netbios,
+    ...overrides,
+  });
+}
+
+/**
+ * base64 of a user's objectGUID bytes as Samba itself has them: the GUID string ldbsearch reads
+ * from sam.ldb, packed by Samba's own NDR code (not ours).
+ */
+export async function sambaObjectGuidBase64(bed: TestBed, sam: string): Promise<{ guid: string; base64: string }> {
+  const { stdout } = await run('ldbsearch', ['-H', bed.samLdbPath, `(sAMAccountName=${sam})`, 'objectGUID']);
+  const guid = /^objectGUID: (\S+)$/m.exec(stdout)?.[1];
+  if (!guid) throw new Error(`ldbsearch found no objectGUID for ${sam}`);
+  const script = 'from samba.dcerpc import misc; from samba.ndr import ndr_pack; import base64,sys; print(base64.b64encode(ndr_pack(misc.GUID(sys.argv[1]))).decode())';
+  const packed = await run('/usr/bin/python3', ['-c', script, guid]);
+  return { guid, base64: packed.stdout.trim() };
+}

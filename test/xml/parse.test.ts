@@ -1,0 +1,95 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { childElements, onlyChild, optionalChild, parseXml, rootElement, textOf, XmlRejected, type XmlRejectReason } from '../../xml/parse.js';
+
+const rejects = (input: string | Uint8Array, reason: XmlRejectReason, options = {}): void => {
+  assert.throws(() => parseXml(input, options), (err: unknown) => err instanceof XmlRejected && err.reason === reason);
+};
+
+const P = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const A = 'urn:oasis:names:tc:SAML:2.0:assertion';
+
+describe('parseXml', () => {
+  it('parses a namespaced document and finds children by namespace and local name', () => {
+    const doc = parseXml(`<?xml version="1.0" encoding="UTF-8"?>
+      <samlp:AuthnRequest xmlns:samlp="${P}" ID="_1"><saml:Issuer xmlns:saml="${A}">urn:federation:MicrosoftOnline</saml:Issuer></samlp:AuthnRequest>`);
+    const root = rootElement(doc, P, 'AuthnRequest');
+    assert.equal(textOf(onlyChild(root, A, 'Issuer')), 'urn:federation:MicrosoftOnline');
+  });
+
+  it('refuses a document over the size cap', () => {
+    rejects(`<a>${'x'.repeat(300 * 1024)}</a>`, 'too-large');
+    rejects('<a>hello</a>', 'too-large', { maxBytes: 8 });
+    assert.ok(parseXml('<a>hello</a>', { maxBytes: 12 }));
+  });
+
+  it('counts the cap in UTF-8 bytes, not characters', () => {
+    rejects('<a>éééé</a>', 'too-large', { maxBytes: 10 });
+  });
+
+  it('refuses any DOCTYPE, with or without entities (billion laughs, XXE)', () => {
+    rejects('<!DOCTYPE a><a/>', 'doctype');
+    rejects('<!DOCTYPE a [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>', 'doctype');
+    rejects('<!DOCTYPE a SYSTEM "file:///etc/passwd"><a/>', 'doctype');
+    rejects('<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY % p SYSTEM "http://127.0.0.1/x">%p;]><a/>', 'doctype');
+    rejects(Buffer.from('<!doctype a><a/>'), 'doctype');
+  });
+
+  it('refuses undeclared entities instead of dropping them', () => {
+    rejects('<a>&xxe;</a>', 'malformed');
+  });
+
+  it('refuses more or fewer than one root element', () => {
+    rejects('<a/><b/>', 'not-one-root');
+    rejects('', 'malformed');
+    rejects('text<a/>', 'malformed');
+  });
+
+  it('refuses malformed XML that a lenient parser would repair', () => {
+    rejects('<a><b></a>', 'malformed');
+    rejects('<a b="1" b="2"/>', 'malformed');
+    rejects('<a>unclosed', 'malformed');
+  });
+
+  it('refuses an unbound namespace prefix', () => {
+    rejects('<x:a/>', 'malformed');
+  });
+
+  it('refuses bytes that are not UTF-8', () => {
+    rejects(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0x3c, 0x2f, 0x61, 0x3e]), 'not-utf8');
+  });
+
+  it('walks a deeply nested document within the cap without overflowing the stack', () => {
+    const depth = 36_000;
+    assert.ok(parseXml('<a>'.repeat(depth) + '</a>'.repeat(depth)));
+  });
+
+  it('checks the root by namespace, not by prefix', () => {
+    const doc = parseXml(`<samlp:AuthnRequest xmlns:samlp="urn:evil"/>`);
+    assert.throws(() => rootElement(doc, P, 'AuthnRequest'), (e: unknown) => e instanceof XmlRejected && e.reason === 'unexpected-element');
+  });
+});
+
+describe('child helpers', () => {
+  const doc = parseXml(`<r xmlns:a="${A}" xmlns:b="urn:other"><a:Issuer>one</a:Issuer><b:Issuer>other</b:Issuer><a:Issuer>two</a:Issuer><a:N>ali<!-- x -->ce</a:N><a:M><a:X/></a:M></r>`);
+  const root = doc.documentElement!;
+
+  it('childElements matches the namespace strictly', () => {
+    assert.deepEqual(childElements(root, A, 'Issuer').map(textOf), ['one', 'two']);
+    assert.deepEqual(childElements(root, 'urn:other', 'Issuer').map(textOf), ['other']);
+  });
+
+  it('onlyChild refuses duplicates and absence', () => {
+    assert.throws(() => onlyChild(root, A, 'Issuer'), (e: unknown) => e instanceof XmlRejected && e.reason === 'duplicate-element');
+    assert.throws(() => onlyChild(root, A, 'Missing'), (e: unknown) => e instanceof XmlRejected && e.reason === 'missing-element');
+    assert.equal(optionalChild(root, A, 'Missing'), undefined);
+  });
+
+  it('textOf reads the whole value across a comment', () => {
+    assert.equal(textOf(onlyChild(root, A, 'N')), 'alice');
+  });
+
+  it('textOf refuses element content', () => {
+    assert.throws(() => textOf(onlyChild(root, A, 'M')), XmlRejected);
+  });
+});

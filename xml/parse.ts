@@ -1,0 +1,179 @@
+import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+
+/** Why a piece of network XML was refused; stable codes for logs and protocol errors. */
+export type XmlRejectReason =
+  | 'too-large'
+  | 'not-utf8'
+  | 'doctype'
+  | 'malformed'
+  | 'not-one-root'
+  | 'unexpected-element'
+  | 'missing-element'
+  | 'duplicate-element';
+
+export class XmlRejected extends Error {
+  override readonly name = 'XmlRejected';
+  constructor(readonly reason: XmlRejectReason, detail: string) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+export interface ParseOptions {
+  /** Upper bound on the UTF-8 size of the document; network XML larger than this is refused. */
+  maxBytes?: number;
+}
+
+export const DEFAULT_MAX_XML_BYTES = 256 * 1024;
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const ENTITY_REFERENCE_NODE = 5;
+const ENTITY_NODE = 6;
+const PROCESSING_INSTRUCTION_NODE = 7;
+const COMMENT_NODE = 8;
+const DOCUMENT_TYPE_NODE = 10;
+
+// A DOCTYPE is how entity expansion (billion laughs) and external entities (XXE) get in; no
+// protocol we speak needs one, so it is refused before any parser sees it. Comments and CDATA that
+// merely contain the text are refused too: harmless, and a simpler rule to audit.
+const DOCTYPE_OR_ENTITY = /<!\s*(DOCTYPE|ENTITY)/i;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * The only way network XML is parsed (ARCHITECTURE.md "XML and signatures"): size cap, no DOCTYPE
+ * or entity, namespace-aware, strict (xmldom's lenient recovery turned into errors), one root.
+ */
+export function parseXml(input: string | Uint8Array, options: ParseOptions = {}): Document {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
+  if (size > maxBytes) throw new XmlRejected('too-large', `${size} bytes exceeds the limit of ${maxBytes}`);
+  const text = typeof input === 'string' ? input : decodeUtf8(input);
+  if (DOCTYPE_OR_ENTITY.test(text)) throw new XmlRejected('doctype', 'DOCTYPE and entity declarations are not accepted');
+
+  let doc: Document;
+  try {
+    const parser = new DOMParser({
+      onError: (level, message) => {
+        throw new XmlRejected('malformed', `${level}: ${message}`);
+      },
+    });
+    doc = parser.parseFromString(text, 'application/xml');
+  } catch (err) {
+    throw asRejection(err);
+  }
+  checkTree(doc);
+  return doc;
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new XmlRejected('not-utf8', 'the document is not valid UTF-8');
+  }
+}
+
+function asRejection(err: unknown): XmlRejected {
+  if (err instanceof XmlRejected) return err;
+  // xmldom wraps what onError throws in a ParseError whose cause is ours.
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (cause instanceof XmlRejected) return cause;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/only one element|HierarchyRequestError/i.test(message)) return new XmlRejected('not-one-root', message);
+  return new XmlRejected('malformed', message);
+}
+
+/** Belt and braces after parsing: one element at the top, no DTD or entity nodes anywhere. */
+function checkTree(doc: Document): void {
+  let roots = 0;
+  for (let node = doc.firstChild; node; node = node.nextSibling) {
+    switch (node.nodeType) {
+      case ELEMENT_NODE:
+        roots += 1;
+        break;
+      case DOCUMENT_TYPE_NODE:
+        throw new XmlRejected('doctype', 'DOCTYPE in the document');
+      case COMMENT_NODE:
+      case PROCESSING_INSTRUCTION_NODE:
+        break;
+      case TEXT_NODE:
+        if (node.nodeValue?.trim()) throw new XmlRejected('not-one-root', 'text outside the root element');
+        break;
+      default:
+        throw new XmlRejected('malformed', `unexpected node type ${node.nodeType} at the top level`);
+    }
+  }
+  if (roots !== 1 || !doc.documentElement) throw new XmlRejected('not-one-root', `${roots} root elements`);
+  forEachElement(doc.documentElement, (el) => {
+    for (let child: Node | null = el.firstChild; child; child = child.nextSibling) {
+      if (child.nodeType === ENTITY_NODE || child.nodeType === ENTITY_REFERENCE_NODE || child.nodeType === DOCUMENT_TYPE_NODE) {
+        throw new XmlRejected('doctype', 'entity node in the document');
+      }
+    }
+  });
+}
+
+/** Visits `root` and every element below it, without recursion (the size cap still allows deep nesting). */
+export function forEachElement(root: Element, visit: (el: Element) => void): void {
+  const pending: Element[] = [root];
+  for (let el = pending.pop(); el; el = pending.pop()) {
+    visit(el);
+    pending.push(...Array.from(el.children).reverse());
+  }
+}
+
+/** The root element, checked to be `{ns}name`. */
+export function rootElement(doc: Document, ns: string, name: string): Element {
+  const root = doc.documentElement;
+  if (!root || root.namespaceURI !== ns || root.localName !== name) {
+    throw new XmlRejected('unexpected-element', `expected root {${ns}}${name}, got {${root?.namespaceURI ?? ''}}${root?.localName ?? ''}`);
+  }
+  return root;
+}
+
+/** All element children of `el`, in document order. */
+export function elementChildren(el: Element): Element[] {
+  return Array.from(el.children);
+}
+
+/** Direct children of `el` that are exactly `{ns}name` (prefixes are irrelevant, namespaces are not). */
+export function childElements(el: Element, ns: string, name: string): Element[] {
+  const found: Element[] = [];
+  for (let child = el.firstChild; child; child = child.nextSibling) {
+    if (child.nodeType === ELEMENT_NODE) {
+      const e = child as Element;
+      if (e.namespaceURI === ns && e.localName === name) found.push(e);
+    }
+  }
+  return found;
+}
+
+/** The single `{ns}name` child; zero or several is an error (duplicates are how wrapping attacks start). */
+export function onlyChild(el: Element, ns: string, name: string): Element {
+  const found = childElements(el, ns, name);
+  if (found.length === 0) throw new XmlRejected('missing-element', `{${ns}}${name} missing in ${el.localName}`);
+  if (found.length > 1) throw new XmlRejected('duplicate-element', `{${ns}}${name} appears ${found.length} times in ${el.localName}`);
+  return found[0] as Element;
+}
+
+/** Like `onlyChild` but absence is allowed. */
+export function optionalChild(el: Element, ns: string, name: string): Element | undefined {
+  const found = childElements(el, ns, name);
+  if (found.length > 1) throw new XmlRejected('duplicate-element', `{${ns}}${name} appears ${found.length} times in ${el.localName}`);
+  return found[0];
+}
+
+/**
+ * The text content of an element that must hold only text. Comments are skipped without splitting
+ * the value: `ali<!---->ce` reads as `alice`, never as `ali` (the comment-in-NameID attack).
+ */
+export function textOf(el: Element): string {
+  let text = '';
+  for (let child = el.firstChild; child; child = child.nextSibling) {
+    if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) text += child.nodeValue ?? '';
+    else if (child.nodeType === ELEMENT_NODE) throw new XmlRejected('unexpected-element', `${el.localName} must hold text only`);
+  }
+  return text;
+}
