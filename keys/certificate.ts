@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, KeyObject, webcrypto } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// `as never`: @peculiar/x509 types the provider as DOM Crypto, which Node's webcrypto implements.
+x509.cryptoProvider.set(webcrypto as never);
 
 export interface GeneratedCertificate {
   certificateDer: Buffer;
@@ -62,7 +63,7 @@ export function derToPem(der: Buffer): string {
 }
 
 export function describeCertificate(der: Buffer): { subject: string; notBefore: Date; notAfter: Date; thumbprint: string; keyBits: number | undefined } {
-  const cert = new x509.X509Certificate(der);
+  const cert = new x509.X509Certificate(new Uint8Array(der));
   const alg = cert.publicKey.algorithm as webcrypto.RsaHashedKeyAlgorithm;
   return { subject: cert.subject, notBefore: cert.notBefore, notAfter: cert.notAfter, thumbprint: thumbprintOf(der), keyBits: alg.modulusLength };
 }

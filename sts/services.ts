@@ -1,8 +1,10 @@
 import type { Router } from 'express';
 import { serviceIdentifier } from '../config/load.js';
+import { metadataRouter } from '../metadata/router.js';
 import { Csrf } from './http/csrf.js';
 import { passiveRouter } from './http/passive-route.js';
 import { deriveKey, SealedValues } from './http/sealed-value.js';
+import { wstrustRouter } from './protocols/wstrust/route.js';
 import type { Runtime } from './runtime.js';
 import { FormsSignIn } from './signin/forms.js';
 import { corporateNetwork } from './signin/network.js';
@@ -29,6 +31,7 @@ export function buildServices(rt: Runtime) {
   const csrf = new Csrf(deriveKey(rt.masterKey, 'csrf'), rt.store.counters);
   const forms = new FormsSignIn({ pipeline, sessions, csrf, branding: config.branding, audit: rt.audit });
   const tokens = new TokenService({ signer: () => rt.signer, domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
-  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding: config.branding })];
+  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding: config.branding }), metadataRouter({ config, store: rt.store, signer: () => rt.signer })];
+  routers.push(wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl }));
   return { trusts, pipeline, sessions, tokens, routers };
 }

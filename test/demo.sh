@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash test/setup/debian-packages.sh samba ldb-tools smbclient openssl iproute2
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
-exec node --import tsx test/demo.ts "$@"
+exec node --import tsx test/demo/demo.ts "$@"

@@ -148,7 +148,7 @@ function checkWithKey(xml: string, signature: Element, key: KeyObject | string, 
   } as SignedXml['CanonicalizationAlgorithms'];
   let valid: boolean;
   try {
-    sx.loadSignature(signature);
+    sx.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
     valid = sx.checkSignature(xml);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

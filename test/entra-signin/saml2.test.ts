@@ -61,7 +61,7 @@ describe('Entra double: SAML 2.0 federation (§3)', () => {
     const signature = request.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0];
     assert.equal(signature?.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'KeyName')[0]?.textContent, 'MicrosoftOnline');
     const verifier = new SignedXml({ publicCert: authnRequestSigningPublicKeyPem });
-    verifier.loadSignature(signature);
+    verifier.loadSignature(signature!.toString());
     assert.equal(verifier.checkSignature(xml), true);
   });
 

@@ -68,7 +68,7 @@ describe('SAML 1.1 assertion (ENTRA.md §2.4–§2.8)', () => {
   it('verifies with xml-crypto, directly and through xml/verify.ts', () => {
     const sx = new SignedXml({ publicCert: cert.certPem, idAttribute: 'AssertionID' });
     const doc = parseXml(xml);
-    sx.loadSignature(doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature').item(0)!);
+    sx.loadSignature(doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature').item(0)!.toString());
     assert.equal(sx.checkSignature(xml), true);
     const verified = verifyEnveloped(xml, { expect: { ns: SAML11_NS, name: 'Assertion' }, keys: [createPublicKey(cert.certPem)], idAttribute: 'AssertionID' });
     assert.equal(verified.root.getAttribute('AssertionID'), '_9e2c1a43-7b5d-4a8e-b1f0-0c9d8e7f6a5b');

@@ -1,6 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Audit } from '../../../health/audit.js';
-import { BadRequest, ProtocolError } from '../errors.js';
+import { mexRouter } from '../../../metadata/mex-route.js';
+import { BadRequest, NoSuchTrust, ProtocolError } from '../errors.js';
 import { MAX_RST_BYTES } from './envelope.js';
 import { FailedAuthentication, soapFault } from './faults.js';
 import { issueForPassword, type WsTrustDeps } from './issue.js';
@@ -12,12 +13,14 @@ export type WsTrustRouterDeps = WsTrustDeps & { audit: Audit };
 const SOAP12 = 'application/soap+xml; charset=utf-8';
 
 /**
- * POST `/adfs/services/trust/{13,2005}/usernamemixed` (ENTRA.md §6.1–§6.4). Every failure is a
+ * POST `/adfs/services/trust/{13,2005}/usernamemixed` (ENTRA.md §6.1–§6.4) and the MEX that
+ * describes them (§6.6). Every failure is a
  * SOAP 1.2 fault with HTTP 500, as AD FS answers; protocol rejections get a `request.rejected`
  * audit event here, credential failures were audited by the sign-in pipeline.
  */
 export function wstrustRouter(deps: WsTrustRouterDeps): Router {
   const r = Router();
+  r.use(mexRouter(deps.publicUrl));
   // SOAP 1.2 only (ENTRA.md §6.6); a larger body is cut off by the reader before any parsing.
   const body = express.raw({ type: 'application/soap+xml', limit: MAX_RST_BYTES });
   for (const endpoint of USERNAME_ENDPOINTS) {
@@ -53,6 +56,7 @@ async function reject(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, err: 
       type: 'request.rejected',
       outcome: 'failure',
       reason: err.reason,
+      relyingParty: err instanceof NoSuchTrust ? err.identifier.slice(0, 256) : undefined,
       clientIp: req.ip,
       details: { protocol: 'wstrust', endpoint: endpoint.name },
     });

@@ -75,7 +75,7 @@ export function signedContent(documentXml: string, signature: Element, idAttribu
   // trip its own duplicate-ID (wrapping) guard.
   const verifier = new SignedXml({ publicCert: certificatePem(base64Der), ...(idAttribute === 'ID' ? {} : { idAttribute }) });
   try {
-    verifier.loadSignature(signature);
+    verifier.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
     if (!verifier.checkSignature(documentXml)) return null;
   } catch {
     return null;

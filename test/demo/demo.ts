@@ -4,15 +4,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { stringify } from 'yaml';
-import { derToPem, generateSelfSignedCertificate } from '../keys/certificate.js';
-import { provisionTestBed, stopTestBed } from './ad/testbed.js';
-import { testBedDirectory } from './support/gatehouse.js';
+import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
+import { provisionTestBed, stopTestBed } from '../ad/testbed.js';
+import { testBedDirectory } from '../support/gatehouse.js';
 
 /*
  * The embedded demo: a fresh Samba DC with the fixture users (alice@corp.example.com / Passw0rd!
  * and one user per AD outcome), a generated config, and the built server in the foreground.
  */
-const root = resolve(import.meta.dirname, '..');
+const root = resolve(import.meta.dirname, '../..');
 const dir = join(root, 'var/demo');
 const port = Number(process.env.GATEHOUSE_DEMO_PORT ?? 8443);
 

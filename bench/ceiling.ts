@@ -1,0 +1,27 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+
+/** Raw RSA-2048 SHA-256 signatures per second on one core: the ceiling of token issuance (ARCHITECTURE.md "Cost model"). */
+export function rsaSignaturesPerSecond(durationMs = 2000): number {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.alloc(600, 7);
+  for (let i = 0; i < 50; i++) sign('sha256', data, privateKey);
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(durationMs) * 1_000_000n;
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < 20; i++) sign('sha256', data, privateKey);
+    n += 20;
+    now = process.hrtime.bigint();
+  }
+  return n / (Number(now - start) / 1e9);
+}
+
+export function table(rows: Record<string, string | number>[]): void {
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  console.log(line(cols));
+  console.log(line(width.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
+}
