@@ -116,6 +116,7 @@ const trust = z
     tokenLifetimeMinutes: z.number().int().min(1).max(1440).default(60).describe('Validity of issued tokens (AD FS default: 60).'),
     signatureAlgorithm: z.enum(['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'rsa-sha1']).default('rsa-sha256').describe('Token signature algorithm; rsa-sha1 only for a party that cannot do better.'),
     allowWsTrust: z.boolean().default(true).describe('Allow rich clients (WS-Trust username/password) to get tokens for this party.'),
+    allowWsTrustFromExtranet: z.boolean().default(true).describe('Allow it also from outside corporateNetwork (AD FS extranet policy); false keeps password spraying off the internet.'),
     signOutUrl: z.url().optional().describe('Where wsignoutcleanup1.0 is sent at sign-out; the first reply URL when absent.'),
   })
   .strict();
@@ -126,6 +127,7 @@ const entra = z
     replyUrl: z.url().default('https://login.microsoftonline.com/login.srf').describe('Entra’s passive sign-in endpoint (ENTRA.md §2.2); differs only in sovereign clouds.'),
     tokenLifetimeMinutes: z.number().int().min(1).max(1440).default(60).describe('Validity of tokens for Entra (AD FS: 60, ENTRA.md §2.5).'),
     allowWsTrust: z.boolean().default(true).describe('Allow rich clients (Outlook, PowerShell, MSAL username/password) through WS-Trust.'),
+    allowWsTrustFromExtranet: z.boolean().default(true).describe('Allow it also from outside corporateNetwork (AD FS extranet policy).'),
   })
   .strict();
 

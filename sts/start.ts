@@ -1,3 +1,4 @@
+import type { Server } from 'node:https';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { createApp, type Readiness } from './http/app.js';
@@ -7,6 +8,7 @@ import { buildServices } from './services.js';
 
 export interface RunningGatehouse {
   port: number;
+  server: Server;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Runni
   readiness.ready = true;
   return {
     port: server.port,
+    server: server.server,
     async stop() {
       await server.stop();
       await runtime.close();

@@ -29,6 +29,10 @@ export class SignInPipeline {
    * Methods we cannot perform yet (MFA, certificate: roadmap) are refused rather than silently
    * downgraded: a relying party that asks for MFA must not get a password-only token.
    */
+  insideCorporateNetwork(clientIp: string): boolean {
+    return this.deps.insideCorporateNetwork(clientIp);
+  }
+
   unsatisfiableMethods(req: SignInRequest): string[] {
     return req.requestedMethods.filter((m) => !passwordMethods.has(m));
   }
@@ -43,7 +47,7 @@ export class SignInPipeline {
       user: result.user,
       methods: [AuthMethod.password],
       instant: new Date(),
-      insideCorporateNetwork: this.deps.insideCorporateNetwork(req.clientIp),
+      insideCorporateNetwork: this.insideCorporateNetwork(req.clientIp),
       persistent,
     };
     await this.record(req, 'success', result.user.upn);
@@ -62,7 +66,7 @@ export class SignInPipeline {
       methods: session.methods,
       instant: new Date(session.instant),
       mfaInstant: session.mfaInstant ? new Date(session.mfaInstant) : undefined,
-      insideCorporateNetwork: this.deps.insideCorporateNetwork(req.clientIp),
+      insideCorporateNetwork: this.insideCorporateNetwork(req.clientIp),
       persistent: session.persistent,
     };
     await this.record(req, 'success', user.upn, undefined, { sso: true });

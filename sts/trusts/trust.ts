@@ -19,6 +19,8 @@ export interface RelyingPartyTrust {
   tokenLifetimeMinutes: number;
   signatureAlgorithm: SignatureAlgorithm;
   allowWsTrust: boolean;
+  /** AD FS extranet policy: rich clients from outside the corporate network (issue [D] item 2). */
+  allowWsTrustFromExtranet: boolean;
   signOutUrl: string;
 }
 
@@ -34,6 +36,7 @@ function entraTrust(e: Config['entra']): RelyingPartyTrust {
     tokenLifetimeMinutes: e.tokenLifetimeMinutes,
     signatureAlgorithm: 'rsa-sha256',
     allowWsTrust: e.allowWsTrust,
+    allowWsTrustFromExtranet: e.allowWsTrustFromExtranet,
     signOutUrl: e.replyUrl,
   };
 }

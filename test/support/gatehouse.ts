@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { stringify } from 'yaml';
 import { loadConfig, type Config } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { hashPassword } from '../../directory/file-directory.js';
-import { createLogger } from '../../health/log.js';
+import { createLogger, type Logger } from '../../health/log.js';
 import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
 import { startGatehouse } from '../../sts/start.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
@@ -26,6 +27,7 @@ export interface RunningTestGatehouse {
   config: Config;
   tlsCertPem: string;
   dir: string;
+  server: Server;
   /** PEM and base64 DER (Graph's signingCertificate form, ENTRA.md §1.2) of the active signing certificate. */
   signingCertificate(): Promise<{ pem: string; base64Der: string }>;
   stop(): Promise<void>;
@@ -65,6 +67,7 @@ export async function startTestGatehouse(opts: {
   entraReplyUrl?: string;
   trusts?: NonNullable<ConfigInput['trusts']>;
   extra?: Partial<ConfigInput>;
+  log?: Logger;
 }): Promise<RunningTestGatehouse> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-server-'));
   const port = await freePort();
@@ -96,14 +99,14 @@ export async function startTestGatehouse(opts: {
     directory,
     federation: { domains: (opts.domains ?? ['corp.example.com']).map((name) => ({ name })) },
     keys: { keyEncryptionKey: Buffer.alloc(32, 3).toString('base64') },
-    entra: { replyUrl: opts.entraReplyUrl ?? 'https://login.microsoftonline.com/login.srf' },
     trusts: opts.trusts ?? [],
     log: { level: 'warn' },
     ...opts.extra,
+    entra: { replyUrl: opts.entraReplyUrl ?? 'https://login.microsoftonline.com/login.srf', ...opts.extra?.entra },
   };
   await writeFile(join(dir, 'gatehouse.yaml'), stringify(input));
   const config = await loadConfig(join(dir, 'gatehouse.yaml'));
-  const running = await startGatehouse(config, createLogger('warn'));
+  const running = await startGatehouse(config, opts.log ?? createLogger('warn'));
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -120,5 +123,5 @@ export async function startTestGatehouse(opts: {
       await store.close();
     }
   };
-  return { url: publicUrl, config, tlsCertPem, dir, signingCertificate, stop };
+  return { url: publicUrl, config, tlsCertPem, dir, server: running.server, signingCertificate, stop };
 }

@@ -46,7 +46,7 @@ export async function issueForPassword(deps: WsTrustDeps, input: IssueInput, onP
   checkTimestamp(msg, input.now);
   await checkNonce(msg, input.now, deps.counters);
   const trust = findTrust(deps.trusts, msg.appliesTo);
-  checkPolicy(trust);
+  checkPolicy(trust, deps.pipeline.insideCorporateNetwork(input.clientIp));
   const auth = await authenticate(deps.pipeline, signInRequest(trust, input.clientIp), msg);
   const assertion = await deps.tokens.saml11(trust, auth, 'wstrust', input.now);
   return { msg, trust, assertion };
@@ -70,9 +70,15 @@ function findTrust(trusts: TrustRegistry, appliesTo: string): RelyingPartyTrust 
   return trust;
 }
 
-/** AD FS's per-trust switch for rich clients (issue [D] item 2). */
-function checkPolicy(trust: RelyingPartyTrust): void {
+/**
+ * AD FS's switches for rich clients (issue [D] item 2): per trust, and from the extranet. Checked
+ * before the password, so a denied request never counts towards an AD lockout.
+ */
+function checkPolicy(trust: RelyingPartyTrust, insideCorporateNetwork: boolean): void {
   if (!trust.allowWsTrust) throw new RequestDenied('wstrust-not-allowed', 'This application does not accept sign-in from rich clients.');
+  if (!trust.allowWsTrustFromExtranet && !insideCorporateNetwork) {
+    throw new RequestDenied('wstrust-extranet-denied', 'This application does not accept sign-in from rich clients outside the corporate network.');
+  }
 }
 
 /** No page, no SSO session and no method choice: a password, checked like the login form's. */
