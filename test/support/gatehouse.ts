@@ -3,6 +3,7 @@ import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Agent, fetch } from 'undici';
 import { stringify } from 'yaml';
 import { loadConfig, type Config } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
@@ -10,7 +11,7 @@ import { hashPassword } from '../../directory/file-directory.js';
 import { createLogger, type Logger } from '../../health/log.js';
 import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
 import { startGatehouse } from '../../sts/start.js';
-import { sqliteStore } from '../../store/sqlite/index.js';
+import { readMetadata, signingCertificates } from '../metadata/read-metadata.js';
 import type { TestBed } from '../ad/testbed.js';
 
 export interface FileUserSpec {
@@ -28,7 +29,10 @@ export interface RunningTestGatehouse {
   tlsCertPem: string;
   dir: string;
   server: Server;
-  /** PEM and base64 DER (Graph's signingCertificate form, ENTRA.md §1.2) of the active signing certificate. */
+  /**
+   * PEM and base64 DER (Graph's signingCertificate form, ENTRA.md §1.2) of the signing certificate
+   * as the federation metadata publishes it: what a relying party would configure.
+   */
   signingCertificate(): Promise<{ pem: string; base64Der: string }>;
   stop(): Promise<void>;
 }
@@ -115,13 +119,9 @@ export async function startTestGatehouse(opts: {
     await rm(dir, { recursive: true, force: true });
   };
   const signingCertificate = async () => {
-    const store = sqliteStore(config.store.sqlitePath);
-    try {
-      const active = (await store.keys.list('signing')).find((k) => k.status === 'active')!;
-      return { pem: derToPem(active.certificateDer), base64Der: active.certificateDer.toString('base64') };
-    } finally {
-      await store.close();
-    }
+    const res = await fetch(`${publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`, { dispatcher: new Agent({ connect: { ca: tlsCertPem } }) });
+    const base64Der = signingCertificates(readMetadata(await res.text()).idpSso)[0]!;
+    return { pem: derToPem(Buffer.from(base64Der, 'base64')), base64Der };
   };
   return { url: publicUrl, config, tlsCertPem, dir, server: running.server, signingCertificate, stop };
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
-import { derToPem } from '../../keys/certificate.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { readForm, WebClient } from '../support/web-client.js';
@@ -52,9 +51,7 @@ describe('WS-Federation passive sign-in', () => {
       domains: ['corp.example.com', 'fabrikam.example.com'],
       trusts: [{ identifier: APP, name: 'Second app', replyUrls: [APP_REPLY], ruleSet: 'mapped', claims: [{ attribute: 'upn', claimType: 'http://schemas.xmlsoap.org/claims/UPN' }] }],
     });
-    const store = sqliteStore(gh.config.store.sqlitePath);
-    signingCertPem = derToPem((await store.keys.list('signing'))[0]!.certificateDer);
-    await store.close();
+    signingCertPem = (await gh.signingCertificate()).pem;
   });
   after(() => gh.stop());
 
