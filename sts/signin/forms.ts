@@ -46,7 +46,8 @@ export class FormsSignIn {
     }
 
     const live = sr.fresh ? undefined : await sessions.current(req);
-    if (live) {
+    const tooOld = live && sr.maxAgeMinutes !== undefined && Date.now() - Date.parse(live.data.instant) > sr.maxAgeMinutes * 60_000;
+    if (live && !tooOld) {
       const outcome = await pipeline.fromSession(sr, live.data);
       if (outcome.ok) return { auth: outcome.auth, session: live };
     }

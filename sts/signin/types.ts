@@ -21,6 +21,8 @@ export interface SignInRequest {
   returnTo: string;
   /** Force a new credential even with a live SSO session (wfresh=0, prompt=login). */
   fresh: boolean;
+  /** Reuse the SSO session only if its first factor is at most this old (wfresh=N minutes). */
+  maxAgeMinutes?: number | undefined;
   /** Requested authentication method URIs (wauth), e.g. multipleauthn. */
   requestedMethods: string[];
   loginHint?: string | undefined;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SignatureAlgorithm, Signer } from '../../keys/signer.js';
 import { signEnveloped } from '../../xml/sign.js';
-import { namespace, XmlWriter, type CanonicalXml } from '../../xml/writer.js';
+import { namespace, XmlWriter, type WrittenXml } from '../../xml/writer.js';
 
 export const SAML11_NS = 'urn:oasis:names:tc:SAML:1.0:assertion';
 const SAML = namespace('saml', SAML11_NS);
@@ -35,7 +35,7 @@ export interface Saml11Assertion {
   /** The signed assertion text, self-contained and exclusive-canonical (cut out verbatim, §6.7). */
   xml: string;
   /** The same, for embedding with `XmlWriter.raw` (the RSTR, ENTRA.md §2.3 / §6.3). */
-  signed: CanonicalXml;
+  signed: WrittenXml;
   assertionId: string;
   /** The Conditions window, which the RSTR Lifetime repeats (§2.3). */
   notBefore: Date;

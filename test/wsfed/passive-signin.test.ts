@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
+import Database from 'better-sqlite3';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { readForm, WebClient } from '../support/web-client.js';
@@ -86,6 +87,13 @@ describe('WS-Federation passive sign-in', () => {
     const doc = assertionOf(fields.wresult!);
     assert.equal(doc.getElementsByTagNameNS(SAML, 'Audience')[0]!.textContent, APP);
     assert.equal(doc.getElementsByTagNameNS(SAML, 'NameIdentifier')[0]!.textContent, 'alice@corp.example.com');
+    const recentEnough = await client.get(signInUrl(APP, { wfresh: '60' }));
+    assert.match(await recentEnough.text(), /wresult/, 'a session of seconds satisfies wfresh=60');
+    // Age every session's first factor by two hours, as the store would hold an older sign-in.
+    const db = new Database(gh.config.store.sqlitePath);
+    db.prepare("UPDATE sessions SET data = json_set(data, '$.instant', ?)").run(new Date(Date.now() - 2 * 3600_000).toISOString());
+    db.close();
+    assert.match(await (await client.get(signInUrl(APP, { wfresh: '60' }))).text(), /name="Password"/, 'a two-hour-old sign-in does not satisfy wfresh=60');
     const fresh = await client.get(signInUrl(APP, { wfresh: '0' }));
     assert.match(await fresh.text(), /name="Password"/);
   });

@@ -44,8 +44,9 @@ function checkReply(trust: RelyingPartyTrust, wreply: string | undefined): strin
 }
 
 /**
- * ENTRA.md §2.1: wfresh=0 demands a fresh credential (prompt=login); wauth names the method
- * wanted, where the password URI is satisfied by a forms sign-in and multipleauthn asks for MFA.
+ * ENTRA.md §2.1: wfresh=0 demands a fresh credential (prompt=login), wfresh=N a session at most N
+ * minutes old (WS-Fed 1.2 §13.2.2); wauth names the method wanted, where the password URI is
+ * satisfied by a forms sign-in and multipleauthn asks for MFA.
  */
 function signInRequest(msg: SignInMessage, trust: RelyingPartyTrust, returnTo: string, clientIp: string): SignInRequest {
   const requested = msg.wauth ? [msg.wauth] : [];
@@ -54,6 +55,7 @@ function signInRequest(msg: SignInMessage, trust: RelyingPartyTrust, returnTo: s
     protocol: 'wsfed',
     returnTo,
     fresh: msg.wfresh === '0',
+    maxAgeMinutes: msg.wfresh && /^[1-9]\d{0,6}$/.test(msg.wfresh) ? Number(msg.wfresh) : undefined,
     requestedMethods: requested,
     loginHint: msg.username,
     clientIp,

@@ -1,4 +1,5 @@
-import { namespace, XML_NS, XmlWriter } from '../../../xml/writer.js';
+import { namespace, qname, XML_NS, XmlWriter } from '../../../xml/writer.js';
+import type { TrustVersion } from '../../tokens/wsfed-rstr.js';
 import { BadRequest, NoSuchTrust, ProtocolError, RequestDenied } from '../errors.js';
 import { NS } from './versions.js';
 
@@ -12,12 +13,11 @@ export class FailedAuthentication extends ProtocolError {
   }
 }
 
+/** WS-Trust 1.3 §11 fault codes (the 2005 draft has the same ones), in the endpoint's trust namespace. */
 type FaultCode = 'FailedAuthentication' | 'RequestFailed' | 'InvalidRequest';
 
 interface FaultText {
   code: FaultCode;
-  /** Prefix of the subcode QName: WSS's for FailedAuthentication (as AD FS sends it), else WS-Trust's. */
-  prefix: 'wsse' | 'wst';
   text: string;
 }
 
@@ -28,14 +28,14 @@ interface FaultText {
  */
 function faultText(err: ProtocolError): FaultText {
   if (err instanceof FailedAuthentication) {
-    return { code: 'FailedAuthentication', prefix: 'wsse', text: 'ID3242: The security token could not be authenticated or authorized.' };
+    return { code: 'FailedAuthentication', text: 'ID3242: The security token could not be authenticated or authorized.' };
   }
   // AD FS answers an unknown or refused relying party with MSIS3127 and logs the real cause.
   if (err instanceof NoSuchTrust || err instanceof RequestDenied) {
-    return { code: 'RequestFailed', prefix: 'wst', text: 'MSIS3127: The specified request failed.' };
+    return { code: 'RequestFailed', text: 'MSIS3127: The specified request failed.' };
   }
   if (!(err instanceof BadRequest)) throw new TypeError(`no fault mapping for ${err.constructor.name}`);
-  return { code: 'InvalidRequest', prefix: 'wst', text: 'The request was invalid or malformed.' };
+  return { code: 'InvalidRequest', text: 'The request was invalid or malformed.' };
 }
 
 const S = namespace('s', NS.soap12);
@@ -66,17 +66,22 @@ export function writeAnswerHeader(w: XmlWriter, action: string, relatesTo: strin
  * A SOAP 1.2 fault (SOAP 1.2 part 1 §5.4) with Code/Value, Code/Subcode/Value and Reason/Text all
  * present: MSAL Python 1.21 dereferences both and crashes without either (ENTRA.md §6.4).
  *
- * The Subcode value is a QName whose prefix should be declared on s:Value, as AD FS does; the
- * typed writer declares only namespaces an element or attribute uses, so the prefix is written
- * unbound for now (MSAL Python and MSAL.NET read the text only).
+ * Both values are QNames (§5.4.1.3). The Subcode is in the trust namespace of the endpoint that
+ * answers, declared on its s:Value with prefix `a` as AD FS does — for FailedAuthentication too
+ * (`<s:Value xmlns:a="http://schemas.xmlsoap.org/ws/2005/02/trust">a:FailedAuthentication`,
+ * Microsoft's "can't activate Office 2013" article) — so MSAL.NET reports the same error code.
+ * `a` is WS-Addressing's in the header; declared on s:Value it does not clash.
  */
-export function soapFault(err: ProtocolError, relatesTo: string | undefined, now = new Date()): string {
+export function soapFault(err: ProtocolError, trust: TrustVersion, relatesTo: string | undefined, now = new Date()): string {
   const f = faultText(err);
+  const subcode = namespace('a', trust.ns.uri);
   const w = new XmlWriter();
   w.start(S, 'Envelope');
   writeAnswerHeader(w, FAULT_ACTION, relatesTo, now);
   w.start(S, 'Body').start(S, 'Fault');
-  w.start(S, 'Code').leaf(S, 'Value', 's:Sender').start(S, 'Subcode').leaf(S, 'Value', `${f.prefix}:${f.code}`).end().end();
+  w.start(S, 'Code').leaf(S, 'Value', qname(S, 'Sender'));
+  w.start(S, 'Subcode').leaf(S, 'Value', qname(subcode, f.code), {}, [], { declare: [subcode] }).end();
+  w.end();
   w.start(S, 'Reason').leaf(S, 'Text', f.text, {}, [{ ns: XML, name: 'lang', value: 'en-US' }]).end();
   w.end().end().end();
   return w.finish().xml;

@@ -61,5 +61,5 @@ async function reject(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, err: 
       details: { protocol: 'wstrust', endpoint: endpoint.name },
     });
   }
-  res.status(500).set('Cache-Control', 'no-store').type(SOAP12).send(soapFault(err, relatesTo));
+  res.status(500).set('Cache-Control', 'no-store').type(SOAP12).send(soapFault(err, endpoint.trust, relatesTo));
 }
