@@ -3,7 +3,7 @@ import type { Signer } from '../keys/signer.js';
 import { NameIdFormat } from '../sts/claims/types.js';
 import { DS } from '../xml/dsig.js';
 import { signEnveloped } from '../xml/sign.js';
-import { namespace, type CanonicalXml, type Namespace, XmlWriter } from '../xml/writer.js';
+import { namespace, qname, type Namespace, type WrittenXml, XmlWriter } from '../xml/writer.js';
 import { offeredClaimTypes } from './claim-descriptions.js';
 import type { AdfsEndpoints } from './endpoints.js';
 
@@ -39,7 +39,7 @@ export interface FederationMetadataInput {
  * IDPSSODescriptor, with the signature slot as the first child of EntityDescriptor (saml-metadata
  * §2.3.2 schema order). Unsigned; `signFederationMetadata` signs it.
  */
-export function federationMetadataDocument(input: FederationMetadataInput, id: string): CanonicalXml {
+export function federationMetadataDocument(input: FederationMetadataInput, id: string): WrittenXml {
   const w = new XmlWriter().start(MD, 'EntityDescriptor', { ID: id, entityID: input.entityId }).signatureHere();
   applicationService(w, input);
   securityTokenService(w, input);
@@ -50,29 +50,21 @@ export function federationMetadataDocument(input: FederationMetadataInput, id: s
 /** Builds and signs the document with the active key: enveloped, RSA-SHA256, exclusive c14n. */
 export async function signFederationMetadata(input: FederationMetadataInput, signer: Signer): Promise<string> {
   const doc = federationMetadataDocument(input, `_${randomUUID()}`);
-  const signed = await signEnveloped(doc, { signer, idAttribute: 'ID' });
-  return declareTypePrefix(signed.xml);
+  return (await signEnveloped(doc, { signer, idAttribute: 'ID' })).xml;
 }
 
 // WS-Federation role descriptors are told apart by xsi:type="fed:…", a QName inside an attribute
 // value. .NET readers (Microsoft.IdentityModel's WsFederationMetadataSerializer, which is what reads
 // AD FS metadata) resolve that prefix against the namespaces in scope on RoleDescriptor, so xmlns:fed
-// must be declared there, as AD FS does. Exclusive c14n omits a declaration the element does not
-// visibly use, so the canonical bytes the writer produces cannot carry it; adding it after signing
-// leaves the canonical form — and therefore the digest — unchanged (xml-exc-c14n §3: the fed children
-// keep their own declarations). `<` is always escaped in text and attribute values, so the tag
-// searched for can only be a RoleDescriptor start tag.
-const ROLE_DESCRIPTOR_TAG = `<${MD.prefix}:RoleDescriptor `;
-function declareTypePrefix(xml: string): string {
-  return xml.replaceAll(ROLE_DESCRIPTOR_TAG, `${ROLE_DESCRIPTOR_TAG}xmlns:${FED.prefix}="${FED.uri}" `);
-}
-
+// is declared there, as AD FS does; exclusive c14n drops it (nothing there is named fed:), so it is
+// in the document only and the fed: children keep their own declarations.
 function roleDescriptor(w: XmlWriter, type: string, input: FederationMetadataInput): XmlWriter {
   return w.start(
     MD,
     'RoleDescriptor',
     { ServiceDisplayName: input.displayName, protocolSupportEnumeration: FED.uri },
-    [{ ns: XSI, name: 'type', value: `${FED.prefix}:${type}` }],
+    [{ ns: XSI, name: 'type', value: qname(FED, type) }],
+    { declare: [FED] },
   );
 }
 

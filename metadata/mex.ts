@@ -1,5 +1,5 @@
 import { USERNAME_ENDPOINTS, type UsernameEndpoint } from '../sts/protocols/wstrust/versions.js';
-import { namespace, XmlWriter, type Namespace } from '../xml/writer.js';
+import { namespace, qname, XmlWriter, type Namespace } from '../xml/writer.js';
 
 const WSDL = namespace('wsdl', 'http://schemas.xmlsoap.org/wsdl/');
 const SOAP12 = namespace('soap12', 'http://schemas.xmlsoap.org/wsdl/soap12/');
@@ -8,7 +8,8 @@ const WSU = namespace('wsu', 'http://docs.oasis-open.org/wss/2004/01/oasis-20040
 const WSA10 = namespace('wsa10', 'http://www.w3.org/2005/08/addressing');
 const WSAW = namespace('wsaw', 'http://www.w3.org/2006/05/addressing/wsdl');
 const SOAP_HTTP = 'http://schemas.xmlsoap.org/soap/http';
-const TARGET_NAMESPACE = 'http://tempuri.org/';
+// AD FS's WSDL keeps WCF's default target namespace, bound to tns for the port bindings.
+const TNS = namespace('tns', 'http://tempuri.org/');
 
 /**
  * The security policy dialect each version's MEX must use, or the MSALs skip the endpoint
@@ -33,13 +34,13 @@ function names(e: UsernameEndpoint) {
  * each policy a root child with wsu:Id, every binding SOAP 1.2 with its soapAction, and each port's
  * address the absolute https URL under `publicUrl`, with no whitespace around it.
  *
- * Port `binding` values carry the `tns:` prefix MSAL.NET needs; the typed writer declares only
- * namespaces that an element or attribute uses, so `xmlns:tns` is not written yet (neither MSAL
- * resolves the prefix; both split at the colon).
+ * Port `binding` values are QNames in the target namespace (WSDL 1.1 §2.7), `tns:` as MSAL.NET
+ * expects (both MSALs split at the colon); xmlns:tns is declared on the root, where WSDL tools
+ * resolve it, as AD FS does.
  */
 export function mexDocument(publicUrl: string): string {
   const w = new XmlWriter();
-  w.start(WSDL, 'definitions', { name: 'SecurityTokenService', targetNamespace: TARGET_NAMESPACE });
+  w.start(WSDL, 'definitions', { name: 'SecurityTokenService', targetNamespace: TNS.uri }, [], { declare: [TNS] });
   for (const e of USERNAME_ENDPOINTS) writePolicy(w, e);
   for (const e of USERNAME_ENDPOINTS) writeBinding(w, e);
   w.start(WSDL, 'service', { name: 'SecurityTokenService' });
@@ -98,7 +99,7 @@ function writeBinding(w: XmlWriter, e: UsernameEndpoint): void {
 
 function writePort(w: XmlWriter, e: UsernameEndpoint, address: string): void {
   const n = names(e);
-  w.start(WSDL, 'port', { name: n.binding, binding: `tns:${n.binding}` });
+  w.start(WSDL, 'port', { name: n.binding, binding: qname(TNS, n.binding) });
   w.leaf(SOAP12, 'address', '', { location: address });
   w.start(WSA10, 'EndpointReference').leaf(WSA10, 'Address', address).end();
   w.end();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SignatureAlgorithm, Signer } from '../keys/signer.js';
 import { DIGEST_METHOD, DS, ENVELOPED_SIGNATURE, EXC_C14N, SIGNATURE_METHOD } from './dsig.js';
-import { CanonicalXml, withSignature, XmlWriteError, XmlWriter } from './writer.js';
+import { withSignature, WrittenXml, XmlWriteError, XmlWriter } from './writer.js';
 
 export interface SignOptions {
   signer: Signer;
@@ -17,12 +17,14 @@ const NCNAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
 
 /**
  * Enveloped XML-DSig over the root of `doc`, placed at the slot the writer marked (last child for
- * SAML 1.1, after Issuer for SAML 2.0, first child for metadata). `doc` is already exclusive-c14n
- * without the signature, which is exactly what the enveloped-signature + exc-c14n transforms
- * produce, so the digest is taken over its bytes directly. The Signature is written canonical too,
- * so the signed element verifies when cut out verbatim (ENTRA.md §6.7).
+ * SAML 1.1, after Issuer for SAML 2.0, first child for metadata). `doc.canonical` is the
+ * exclusive-c14n of the document without the signature, which is exactly what the
+ * enveloped-signature + exc-c14n transforms produce, so the digest is taken over its bytes directly
+ * (the document's extra QName declarations are not in it, as a verifier's c14n drops them too).
+ * The Signature is written canonical and declares nothing extra, so the signed element verifies
+ * when cut out verbatim (ENTRA.md §6.7).
  */
-export async function signEnveloped(doc: CanonicalXml, options: SignOptions): Promise<CanonicalXml> {
+export async function signEnveloped(doc: WrittenXml, options: SignOptions): Promise<WrittenXml> {
   const algorithm = options.algorithm ?? 'rsa-sha256';
   const slot = doc.signatureSlot;
   if (!slot) throw new XmlWriteError('mark the signature position with signatureHere() before signing');
@@ -31,7 +33,7 @@ export async function signEnveloped(doc: CanonicalXml, options: SignOptions): Pr
     throw new XmlWriteError(`the root needs an ${options.idAttribute} attribute that is an XML ID`);
   }
   const digest = DIGEST_METHOD[algorithm];
-  const digestValue = createHash(digest.hash).update(doc.xml, 'utf8').digest('base64');
+  const digestValue = createHash(digest.hash).update(doc.canonical, 'utf8').digest('base64');
 
   // SignedInfo is canonicalised as its own apex, so it declares xmlns:ds itself; inside the
   // Signature the same element inherits it. Writing it twice is cheaper than any string surgery.
@@ -49,7 +51,7 @@ export async function signEnveloped(doc: CanonicalXml, options: SignOptions): Pr
       .end();
     return w.end();
   };
-  const canonicalSignedInfo = signedInfo(new XmlWriter()).finish().xml;
+  const canonicalSignedInfo = signedInfo(new XmlWriter()).finish().canonical;
   const signatureValue = await options.signer.sign(algorithm, Buffer.from(canonicalSignedInfo, 'utf8'));
 
   const sig = new XmlWriter({ inScope: slot.inScope }).start(DS, 'Signature');

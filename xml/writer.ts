@@ -12,8 +12,15 @@
  *   namespace URI and local name; names are restricted to ASCII so UTF-16 order is code-point order;
  * - no self-closing tags, no XML declaration, no whitespace the caller did not write;
  * - text escapes & < > and CR; attribute values escape & < " TAB LF CR.
- * The bytes of the whole output are therefore its own exclusive canonical form (tested against
- * xml-crypto's ExclusiveCanonicalization in test/xml/writer.test.ts).
+ *
+ * One exception, so readers can resolve QNames inside values (`xsi:type="fed:…"`, WSDL
+ * `binding="tns:…"`, a SOAP fault's `a:FailedAuthentication`): an element may declare extra
+ * namespaces that no element or attribute name uses. Exclusive c14n drops such a declaration (it is
+ * not visibly utilised, xml-exc-c14n §3), so the writer keeps two texts side by side: the document
+ * (`WrittenXml.xml`, what is sent) with the extras, and its exclusive canonical form
+ * (`WrittenXml.canonical`, what a digest covers) without them. Every other byte is shared, and every
+ * rendering decision follows the canonical scope; both are tested against xml-crypto's
+ * ExclusiveCanonicalization in test/xml/writer.test.ts.
  */
 
 export interface Namespace {
@@ -44,22 +51,28 @@ export class XmlWriteError extends Error {
   override readonly name = 'XmlWriteError';
 }
 
-/** Where a signature goes: an offset in the output and the namespaces in scope there. */
+/** Where a signature goes: its offset in both texts and the (canonical) namespaces in scope there. */
 export interface SignatureSlot {
+  /** Offset in the document text, `WrittenXml.xml`. */
   readonly offset: number;
+  /** Offset in the canonical text, `WrittenXml.canonical`. */
+  readonly canonicalOffset: number;
   readonly inScope: ReadonlyMap<string, string>;
 }
 
-const sealed = Symbol('CanonicalXml');
+const sealed = Symbol('WrittenXml');
 
 /**
- * XML known to be in exclusive-c14n form because this module wrote it. Only `XmlWriter.finish`
- * and `withSignature` make one, which is what lets `XmlWriter.raw` trust it.
+ * XML this module wrote: the document and its exclusive canonical form, which differ only by the
+ * extra declarations of `ElementOptions.declare`. Only `XmlWriter.finish` and `withSignature` make
+ * one, which is what lets `XmlWriter.raw` trust it.
  */
-export class CanonicalXml {
+export class WrittenXml {
   private constructor(
-    /** The canonical text. Its UTF-8 bytes are what a digest covers. */
+    /** The document text, what is sent. */
     readonly xml: string,
+    /** Its exclusive canonical form (the same string when nothing was declared extra). Its UTF-8 bytes are what a digest covers. */
+    readonly canonical: string,
     /** The root's unqualified attributes (for the signer to read the ID it references). */
     readonly rootAttributes: ReadonlyMap<string, string>,
     /** Set when the writer marked where an enveloped signature belongs. */
@@ -67,8 +80,8 @@ export class CanonicalXml {
   ) {}
 
   /** @internal writer-only constructor */
-  static [sealed](xml: string, rootAttributes: ReadonlyMap<string, string>, slot: SignatureSlot | undefined): CanonicalXml {
-    return new CanonicalXml(xml, rootAttributes, slot);
+  static [sealed](xml: string, canonical: string, rootAttributes: ReadonlyMap<string, string>, slot: SignatureSlot | undefined): WrittenXml {
+    return new WrittenXml(xml, canonical, rootAttributes, slot);
   }
 
   toString(): string {
@@ -77,16 +90,22 @@ export class CanonicalXml {
 }
 
 /** Puts a signature (written with `new XmlWriter({ inScope: doc.signatureSlot.inScope })`) into its slot. */
-export function withSignature(doc: CanonicalXml, signature: CanonicalXml): CanonicalXml {
+export function withSignature(doc: WrittenXml, signature: WrittenXml): WrittenXml {
   const slot = doc.signatureSlot;
   if (!slot) throw new XmlWriteError('the document has no signature slot');
-  const xml = doc.xml.slice(0, slot.offset) + signature.xml + doc.xml.slice(slot.offset);
-  return CanonicalXml[sealed](xml, doc.rootAttributes, undefined);
+  if (signature.xml !== signature.canonical) throw new XmlWriteError('a signature declares nothing extra');
+  const splice = (text: string, at: number) => text.slice(0, at) + signature.xml + text.slice(at);
+  const xml = splice(doc.xml, slot.offset);
+  const canonical = doc.xml === doc.canonical ? xml : splice(doc.canonical, slot.canonicalOffset);
+  return WrittenXml[sealed](xml, canonical, doc.rootAttributes, undefined);
 }
 
 interface Open {
   readonly qname: string;
+  /** The canonical scope: what exclusive c14n has rendered on this element and its ancestors. */
   readonly rendered: ReadonlyMap<string, string>;
+  /** The document scope: `rendered` plus the extra declarations (the same map when there are none). */
+  readonly inDocument: ReadonlyMap<string, string>;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
@@ -119,6 +138,13 @@ export function escapeAttribute(value: string): string {
 
 const EMPTY_SCOPE: ReadonlyMap<string, string> = new Map([['', '']]);
 
+/** `prefix:local`, the QName a value such as `xsi:type` carries; declare `ns` where it is used. */
+export function qname(ns: Namespace, local: string): string {
+  checkName(local);
+  if (ns.prefix === '') throw new XmlWriteError(`a QName value needs a prefix: ${local}`);
+  return `${ns.prefix}:${local}`;
+}
+
 export interface WriterOptions {
   /**
    * Namespaces already declared by the output this text will be placed in (for writing into a
@@ -127,9 +153,23 @@ export interface WriterOptions {
   inScope?: ReadonlyMap<string, string>;
 }
 
+export interface ElementOptions {
+  /**
+   * Namespaces that a QName in an attribute value or in the text needs, declared on this element in
+   * the document only (never in the canonical text, see the file comment). A prefix already bound
+   * in scope to another URI cannot be declared here: the canonical scope would then disagree with
+   * the document's for its descendants.
+   */
+  declare?: readonly Namespace[];
+}
+
 export class XmlWriter {
   private readonly out: string[] = [];
+  /** The canonical text, kept apart from `out` only once an extra declaration makes them differ. */
+  private canon: string[] = [];
   private length = 0;
+  private canonicalLength = 0;
+  private diverged = false;
   private readonly stack: Open[] = [];
   private readonly baseScope: ReadonlyMap<string, string>;
   private rootAttributes: ReadonlyMap<string, string> | undefined;
@@ -141,7 +181,7 @@ export class XmlWriter {
   }
 
   /** Opens `<prefix:local …>`; `ns` null is an unqualified element in no namespace. */
-  start(ns: Namespace | null, local: string, attrs: Attributes = {}, nsAttrs: readonly NsAttribute[] = []): this {
+  start(ns: Namespace | null, local: string, attrs: Attributes = {}, nsAttrs: readonly NsAttribute[] = [], options: ElementOptions = {}): this {
     checkName(local);
     if (this.stack.length === 0 && this.rootAttributes) throw new XmlWriteError('a document has exactly one root element');
     const prefix = ns?.prefix ?? '';
@@ -167,7 +207,9 @@ export class XmlWriter {
       }
     }
 
-    const parentScope = this.stack.at(-1)?.rendered ?? this.baseScope;
+    const parent = this.stack.at(-1);
+    const parentScope = parent?.rendered ?? this.baseScope;
+    const parentDocument = parent?.inDocument ?? this.baseScope;
     // An unqualified element under a default namespace needs xmlns="", and canonicalisers disagree
     // on its descendants (xml-crypto repeats xmlns="", libxml2 does not): never write that shape.
     if (prefix === '' && (ns?.uri ?? '') === '' && (parentScope.get('') ?? '') !== '') {
@@ -182,21 +224,18 @@ export class XmlWriter {
       const current = parentScope.get(p) ?? (p === '' ? '' : undefined);
       if (current !== uri) declared.push([p, uri]);
     }
-    declared.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    let rendered = parentScope;
-    if (declared.length > 0) {
-      const scope = new Map(parentScope);
-      for (const [p, uri] of declared) scope.set(p, uri);
-      rendered = scope;
-    }
+    const extra = extraDeclarations(options.declare ?? [], used, parentDocument, local);
+    const rendered = bind(parentScope, declared);
+    // Extras bind only prefixes unbound in the document scope, so the document scope is always the
+    // canonical one plus extras: a name resolves the same in both texts.
+    const inDocument = parentDocument === parentScope && extra.length === 0 ? rendered : bind(bind(parentDocument, declared), extra);
 
     const qname = prefix ? `${prefix}:${local}` : local;
-    let tag = `<${qname}`;
-    for (const [p, uri] of declared) tag += p ? ` xmlns:${p}="${escapeAttribute(uri)}"` : ` xmlns="${escapeAttribute(uri)}"`;
-    for (const a of sorted) tag += a.text;
-    this.push(tag + '>');
+    const attributes = sorted.map((a) => a.text).join('');
+    const canonicalTag = `<${qname}${declarations(declared)}${attributes}>`;
+    this.push(extra.length === 0 ? canonicalTag : `<${qname}${declarations([...declared, ...extra])}${attributes}>`, canonicalTag);
     if (this.stack.length === 0) this.rootAttributes = new Map(plain);
-    this.stack.push({ qname, rendered });
+    this.stack.push({ qname, rendered, inDocument });
     return this;
   }
 
@@ -214,21 +253,22 @@ export class XmlWriter {
   }
 
   /** `<x attrs>text</x>` in one call (text '' gives `<x attrs></x>`, as c14n writes empty elements). */
-  leaf(ns: Namespace | null, local: string, text: string, attrs: Attributes = {}, nsAttrs: readonly NsAttribute[] = []): this {
-    return this.start(ns, local, attrs, nsAttrs).text(text).end();
+  leaf(ns: Namespace | null, local: string, text: string, attrs: Attributes = {}, nsAttrs: readonly NsAttribute[] = [], options: ElementOptions = {}): this {
+    return this.start(ns, local, attrs, nsAttrs, options).text(text).end();
   }
 
   /**
    * Embeds XML this module wrote before (e.g. a signed assertion inside an RSTR, ENTRA.md §2.3)
-   * byte for byte. Only `CanonicalXml` is accepted — never a caller's string — so escaping cannot be
-   * bypassed. The fragment keeps its own namespace declarations, so it can be cut out verbatim
-   * (ENTRA.md §6.7); if this writer already declared the same binding above, the outer document
-   * carries a redundant (harmless) declaration and is canonical everywhere but there.
+   * byte for byte: its document text into the document, its canonical text into the canonical one.
+   * Only `WrittenXml` is accepted — never a caller's string — so escaping cannot be bypassed. The
+   * fragment keeps its own namespace declarations, so it can be cut out verbatim (ENTRA.md §6.7);
+   * if this writer already declared the same binding above, the outer document carries a redundant
+   * (harmless) declaration and is canonical everywhere but there.
    */
-  raw(fragment: CanonicalXml): this {
+  raw(fragment: WrittenXml): this {
     if (this.stack.length === 0) throw new XmlWriteError('a fragment must be placed inside an element');
     if (fragment.signatureSlot) throw new XmlWriteError('the fragment still waits for its signature');
-    this.push(fragment.xml);
+    this.push(fragment.xml, fragment.canonical);
     return this;
   }
 
@@ -237,20 +277,59 @@ export class XmlWriter {
     const open = this.stack.at(-1);
     if (!open) throw new XmlWriteError('the signature goes inside the root element');
     if (this.slot) throw new XmlWriteError('one signature slot per document');
-    this.slot = { offset: this.length, inScope: open.rendered };
+    this.slot = { offset: this.length, canonicalOffset: this.canonicalLength, inScope: open.rendered };
     return this;
   }
 
-  finish(): CanonicalXml {
+  finish(): WrittenXml {
     if (this.done) throw new XmlWriteError('finish() called twice');
     if (this.stack.length > 0 || !this.rootAttributes) throw new XmlWriteError('the document is not complete');
     this.done = true;
-    return CanonicalXml[sealed](this.out.join(''), this.rootAttributes, this.slot);
+    const xml = this.out.join('');
+    return WrittenXml[sealed](xml, this.diverged ? this.canon.join('') : xml, this.rootAttributes, this.slot);
   }
 
-  private push(chunk: string): void {
+  /** Appends to both texts; `canonical` differs from `chunk` only by extra declarations. */
+  private push(chunk: string, canonical = chunk): void {
     if (this.done) throw new XmlWriteError('the document is finished');
+    if (!this.diverged && canonical !== chunk) {
+      // Until now both texts were the same: start the canonical one from the document's.
+      this.diverged = true;
+      this.canon = this.out.slice();
+    }
     this.out.push(chunk);
     this.length += chunk.length;
+    if (this.diverged) this.canon.push(canonical);
+    this.canonicalLength += canonical.length;
   }
+}
+
+/** The `declare` namespaces still to write on `local`: unique, not used by its names, not yet in scope. */
+function extraDeclarations(declare: readonly Namespace[], used: ReadonlyMap<string, string>, inDocument: ReadonlyMap<string, string>, local: string): [string, string][] {
+  const extra = new Map<string, string>();
+  for (const { prefix, uri } of declare) {
+    if (prefix === '') throw new XmlWriteError(`only a prefixed namespace can be declared extra on ${local}`);
+    if (prefix === 'xml' && uri === XML_NS) continue; // always in scope
+    const bound = used.get(prefix) ?? extra.get(prefix) ?? inDocument.get(prefix);
+    if (bound === uri) continue;
+    if (bound !== undefined || prefix === 'xml') throw new XmlWriteError(`prefix ${prefix} is already bound to another namespace on ${local}`);
+    extra.set(prefix, uri);
+  }
+  return [...extra];
+}
+
+function bind(scope: ReadonlyMap<string, string>, bindings: readonly [string, string][]): ReadonlyMap<string, string> {
+  if (bindings.length === 0) return scope;
+  const next = new Map(scope);
+  for (const [p, uri] of bindings) next.set(p, uri);
+  return next;
+}
+
+/** ` xmlns…` attributes, sorted by prefix with the default namespace first (C14N 1.0 §2.3). */
+function declarations(bindings: readonly [string, string][]): string {
+  let text = '';
+  for (const [p, uri] of [...bindings].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    text += p ? ` xmlns:${p}="${escapeAttribute(uri)}"` : ` xmlns="${escapeAttribute(uri)}"`;
+  }
+  return text;
 }

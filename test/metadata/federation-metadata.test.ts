@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ExclusiveCanonicalization } from 'xml-crypto';
 import * as samlify from 'samlify';
 import { Agent, fetch } from 'undici';
 import { serviceIdentifier } from '../../config/load.js';
+import { AdfsPath, type AdfsEndpoints } from '../../metadata/endpoints.js';
+import { federationMetadataDocument } from '../../metadata/federation-metadata.js';
 import { ClaimType } from '../../sts/claims/types.js';
-import { childElements, elementChildren, textOf } from '../../xml/parse.js';
+import { childElements, elementChildren, parseXml, textOf } from '../../xml/parse.js';
 import { verifyEnveloped } from '../../xml/verify.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { WebClient } from '../support/web-client.js';
@@ -17,6 +20,32 @@ const ENTITY_ID = { attr: 'ID', ns: MD_NS, element: 'EntityDescriptor' };
 const STS = `{${FED_NS}}SecurityTokenServiceType`;
 const APP = `{${FED_NS}}ApplicationServiceType`;
 const AUTH_NS = 'http://docs.oasis-open.org/wsfed/authorization/200706';
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+
+/** The fed binding declared on the element itself (not inherited), as .NET readers need it there. */
+const ownFedDeclaration = (role: { getAttributeNS(ns: string, name: string): string | null }) => role.getAttributeNS(XMLNS_NS, 'fed');
+
+describe('federation metadata document', () => {
+  const input = {
+    entityId: 'http://sts.corp.example.com/adfs/services/trust',
+    displayName: 'Corp',
+    endpoints: Object.fromEntries(Object.entries(AdfsPath).map(([k, path]) => [k, `https://sts.corp.example.com${path}`])) as AdfsEndpoints,
+    signingCertificates: [Buffer.from('not a real certificate')],
+  };
+
+  it('declares xmlns:fed on each RoleDescriptor in the document but not in the canonical text it is signed over', () => {
+    const doc = federationMetadataDocument(input, '_m1');
+    const md = readMetadata(doc.xml);
+    assert.deepEqual([...md.roles.keys()].sort(), [APP, STS].sort());
+    for (const role of md.roles.values()) assert.equal(ownFedDeclaration(role), FED_NS);
+    const canonicalRoot = parseXml(doc.canonical).documentElement!;
+    const canonicalRoles = childElements(canonicalRoot, MD_NS, 'RoleDescriptor');
+    assert.equal(canonicalRoles.length, 2);
+    for (const role of canonicalRoles) assert.equal(role.getAttributeNS(XMLNS_NS, 'fed'), null);
+    const c14n = new ExclusiveCanonicalization().process(parseXml(doc.xml).documentElement as never, {});
+    assert.equal(c14n, doc.canonical);
+  });
+});
 
 describe('federation metadata served by a running Gatehouse', () => {
   let gh: RunningTestGatehouse;
@@ -65,8 +94,10 @@ describe('federation metadata served by a running Gatehouse', () => {
     assert.equal(md.root.getAttribute('entityID'), serviceIdentifier(gh.config));
     const first = elementChildren(md.root)[0]!;
     assert.deepEqual([first.namespaceURI, first.localName], ['http://www.w3.org/2000/09/xmldsig#', 'Signature']);
-    // xsi:type resolved through the namespaces in scope on RoleDescriptor, as .NET metadata readers do.
+    // xsi:type resolved through the namespaces in scope on RoleDescriptor, as .NET metadata readers
+    // do: each one declares xmlns:fed itself, as AD FS does.
     assert.deepEqual([...md.roles.keys()].sort(), [APP, STS].sort());
+    for (const role of md.roles.values()) assert.equal(ownFedDeclaration(role), FED_NS);
 
     const sts = md.roles.get(STS)!;
     assert.equal(sts.getAttribute('protocolSupportEnumeration'), FED_NS);

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { mexDocument } from '../../metadata/mex.js';
+import { qnameValues } from './qnames.js';
 
 const run = promisify(execFile);
 const PUBLIC = 'https://sts.corp.example.com';
@@ -45,6 +46,20 @@ describe('MEX (ENTRA.md §6.6)', () => {
       address: `${PUBLIC}/adfs/services/trust/2005/usernamemixed`,
       action: 'http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue',
     });
+  });
+
+  it('declares every QName prefix it uses in values, and each port binding names a binding in the target namespace (WSDL 1.1 §2.7)', () => {
+    const all = qnameValues(root);
+    assert.ok(all.length >= 2);
+    for (const q of all) assert.notEqual(q.uri, null, `${q.value} (${q.where}) resolves`);
+    const target = root.getAttribute('targetNamespace');
+    assert.equal(root.getAttributeNS('http://www.w3.org/2000/xmlns/', 'tns'), target, 'xmlns:tns on wsdl:definitions');
+    const bindings = children(WSDL, 'binding').map((b) => b.getAttribute('name'));
+    for (const port of Array.from(root.getElementsByTagNameNS(WSDL, 'port'))) {
+      const [prefix, local] = port.getAttribute('binding')!.split(':');
+      assert.equal(port.lookupNamespaceURI(prefix!), target);
+      assert.ok(bindings.includes(local!), `${local} is a wsdl:binding`);
+    }
   });
 
   it('has the 2005 username policy in the 2005/07 namespace MSAL.NET reads, and prefixed port bindings', () => {

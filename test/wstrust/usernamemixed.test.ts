@@ -65,10 +65,13 @@ function fault(text: string) {
   const doc = xml(text);
   const f = doc.getElementsByTagNameNS(SOAP, 'Fault')[0];
   assert.ok(f, `a fault: ${text}`);
-  const values = Array.from(f.getElementsByTagNameNS(SOAP, 'Value')).map((v) => v.textContent);
+  const values = Array.from(f.getElementsByTagNameNS(SOAP, 'Value'));
+  const subcode = values[1]?.textContent;
   return {
-    code: values[0],
-    subcode: values[1],
+    code: values[0]?.textContent,
+    subcode,
+    /** The Subcode QName's namespace, resolved where it stands. */
+    subcodeNs: values[1]?.lookupNamespaceURI(subcode?.split(':')[0] ?? null),
     reason: f.getElementsByTagNameNS(SOAP, 'Text')[0]?.textContent,
     action: doc.getElementsByTagNameNS('http://www.w3.org/2005/08/addressing', 'Action')[0]?.textContent,
   };
@@ -215,7 +218,8 @@ describe('WS-Trust username endpoints against Samba AD and the Entra double', ()
           assert.equal(res.status, 500, res.text);
           assert.deepEqual(fault(res.text), {
             code: 's:Sender',
-            subcode: 'wsse:FailedAuthentication',
+            subcode: 'a:FailedAuthentication',
+            subcodeNs: kind === 'msal-net-2005' ? TRUST_2005 : TRUST_13,
             reason: 'ID3242: The security token could not be authenticated or authorized.',
             action: 'http://www.w3.org/2005/08/addressing/soap/fault',
           });
@@ -232,13 +236,13 @@ describe('WS-Trust username endpoints against Samba AD and the Entra double', ()
       const script = 'import json,sys; from msal.wstrust_response import parse_error; print(json.dumps(parse_error(sys.stdin.read())))';
       const child = run('/usr/bin/python3', ['-c', script], { timeout: 30_000 });
       child.child.stdin?.end(res.text);
-      assert.deepEqual(JSON.parse((await child).stdout), { reason: 'ID3242: The security token could not be authenticated or authorized.', code: 'wsse:FailedAuthentication' });
+      assert.deepEqual(JSON.parse((await child).stdout), { reason: 'ID3242: The security token could not be authenticated or authorized.', code: 'a:FailedAuthentication' });
     });
   });
 
   describe('hostile and wrong requests: refused with a fault and a request.rejected event', () => {
     const alicePw = () => ({ username: user('alice').upn, password: user('alice').password });
-    async function expectRejected(res: Awaited<ReturnType<typeof post>>, since: Date, reason: string, subcode = 'wst:InvalidRequest') {
+    async function expectRejected(res: Awaited<ReturnType<typeof post>>, since: Date, reason: string, subcode = 'a:InvalidRequest') {
       assert.equal(res.status, 500, res.text);
       const f = fault(res.text);
       assert.equal(f.subcode, subcode);
@@ -278,12 +282,12 @@ describe('WS-Trust username endpoints against Samba AD and the Entra double', ()
 
     it('refuses an unknown AppliesTo with RequestFailed', async () => {
       const since = new Date();
-      await expectRejected(await send('msal-python-13', { ...alicePw(), appliesTo: 'urn:nobody:knows' }), since, 'unknown-relying-party', 'wst:RequestFailed');
+      await expectRejected(await send('msal-python-13', { ...alicePw(), appliesTo: 'urn:nobody:knows' }), since, 'unknown-relying-party', 'a:RequestFailed');
     });
 
     it('refuses a trust that does not allow WS-Trust, before checking the password', async () => {
       const since = new Date();
-      await expectRejected(await send('msal-python-13', { ...alicePw(), appliesTo: NO_RICH_CLIENTS }), since, 'wstrust-not-allowed', 'wst:RequestFailed');
+      await expectRejected(await send('msal-python-13', { ...alicePw(), appliesTo: NO_RICH_CLIENTS }), since, 'wstrust-not-allowed', 'a:RequestFailed');
       assert.deepEqual(await latestAudit('signin', since), []);
     });
 

@@ -5,7 +5,7 @@ import { ExclusiveCanonicalization } from 'xml-crypto';
 import { softwareSigner, type SignatureAlgorithm, type Signer } from '../../keys/signer.js';
 import { signEnveloped } from '../../xml/sign.js';
 import { verifyEnveloped } from '../../xml/verify.js';
-import { namespace, XML_NS, XmlWriteError, XmlWriter } from '../../xml/writer.js';
+import { namespace, qname, XML_NS, XmlWriteError, XmlWriter } from '../../xml/writer.js';
 import { makeTestCert, type TestCert } from '../support/certs.js';
 import { xmlsecVerify } from './xmlsec1.js';
 
@@ -56,6 +56,32 @@ describe('signEnveloped', () => {
     const signed = await signEnveloped(message(), { signer, idAttribute: 'ID' });
     const doc = new DOMParser().parseFromString(signed.xml, 'application/xml');
     assert.equal(new ExclusiveCanonicalization().process(doc.documentElement as never, {}), signed.xml);
+  });
+
+  it('digests the canonical text, so a document with extra QName declarations verifies with xmlsec1 and xml-crypto', async () => {
+    const XSI = namespace('xsi', 'http://www.w3.org/2001/XMLSchema-instance');
+    const T = namespace('t', 'urn:types');
+    const doc = new XmlWriter()
+      .start(P, 'LogoutRequest', { ID: '_q1' }, [], { declare: [T] })
+      .leaf(A, 'Issuer', 'https://sts.corp.example.com/adfs/services/trust')
+      .signatureHere()
+      .leaf(A, 'NameID', qname(T, 'Value'), {}, [{ ns: XSI, name: 'type', value: qname(T, 'Type') }], { declare: [T] })
+      .end()
+      .finish();
+    assert.notEqual(doc.xml, doc.canonical);
+    const signed = await signEnveloped(doc, { signer, idAttribute: 'ID' });
+    assert.match(signed.xml, /^<samlp:LogoutRequest xmlns:samlp="[^"]+" xmlns:t="urn:types" ID="_q1">/);
+    const xmlsec = await xmlsecVerify(signed.xml, cert.certPem, ID);
+    assert.ok(xmlsec.ok, xmlsec.output);
+    verifyEnveloped(signed.xml, { expect: { ns: P.uri, name: 'LogoutRequest' }, keys: [cert.certPem] });
+    const parsed = new DOMParser().parseFromString(signed.xml, 'application/xml');
+    assert.equal(new ExclusiveCanonicalization().process(parsed.documentElement as never, {}), signed.canonical);
+    // Exclusive c14n without an InclusiveNamespaces PrefixList (as AD FS signs) leaves the extra
+    // declaration outside what is signed: removing it leaves the signature valid...
+    const stripped = signed.xml.replace(' xmlns:t="urn:types"', '');
+    assert.ok((await xmlsecVerify(stripped, cert.certPem, ID)).ok);
+    // ...but the QNames it resolves are in signed text values.
+    assert.equal((await xmlsecVerify(signed.xml.replace('t:Value', 't:Other'), cert.certPem, ID)).ok, false);
   });
 
   it('signs the canonical SignedInfo, with its own ds declaration, once', async () => {
