@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SignedXml } from 'xml-crypto';
+import { makeTestCert, type TestCert } from '../support/pki.js';
 
 /**
  * A test-local IdP: builds tokens exactly as ENTRA.md describes a correct one (§2.3–§2.8 for
@@ -12,26 +8,12 @@ import { SignedXml } from 'xml-crypto';
  * options that each break one rule.
  */
 
-export interface IdpKey {
-  privateKeyPem: string;
-  certificatePem: string;
-  /** Graph's form of the certificate (ENTRA.md §1.2): base64 DER, no PEM armour. */
-  base64Der: string;
-}
+/** The IdP's signing key and certificate; `base64Der` is what Graph holds (ENTRA.md §1.2). */
+export type IdpKey = TestCert;
 
-/** A throwaway self-signed RSA-2048 certificate from the openssl CLI (a party independent of the double). */
-export async function newIdpKey(name = 'test-idp'): Promise<IdpKey> {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-idp-'));
-  try {
-    const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-    await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', `/CN=${name}`, '-keyout', keyFile, '-out', certFile,
-    ], { timeout: 30_000 });
-    const [privateKeyPem, certificatePem] = await Promise.all([readFile(keyFile, 'utf8'), readFile(certFile, 'utf8')]);
-    return { privateKeyPem, certificatePem, base64Der: certificatePem.replace(/-----[^-]+-----|\s+/g, '') };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** A throwaway self-signed RSA-2048 signing certificate named `CN=<name>`. */
+export function newIdpKey(name = 'test-idp'): Promise<IdpKey> {
+  return makeTestCert(name);
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -71,7 +53,7 @@ const SIG_ALG = {
 export function sign(xml: string, key: IdpKey, idAttribute: string, location: { reference: string; action: 'append' | 'after' }, alg: keyof typeof SIG_ALG = 'rsa-sha256'): string {
   const [signatureAlgorithm, digestAlgorithm] = SIG_ALG[alg];
   const sig = new SignedXml({
-    privateKey: key.privateKeyPem, publicCert: key.certificatePem, idAttribute, signatureAlgorithm,
+    privateKey: key.keyPem, publicCert: key.certPem, idAttribute, signatureAlgorithm,
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   });
   sig.addReference({

@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { Agent, fetch } from 'undici';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 
 export interface HttpsResult {
@@ -17,31 +17,30 @@ export interface HttpsOptions {
   timeoutMs?: number;
 }
 
-/**
- * One HTTPS call trusting a given CA. Node 20's global fetch can only take a custom CA through an undici
- * Agent (`dispatcher`), and the `undici` package is not installed here, so tests use node:https instead.
- */
-export function httpsRequest(url: string, opts: HttpsOptions): Promise<HttpsResult> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
-        resolve({ status: res.statusCode ?? 0, headers, text, json: <T>() => JSON.parse(text) as T });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 10_000} ms: ${url}`)));
-    req.on('error', reject);
-    req.end(opts.body);
+/** Trusting the double's CA takes an undici Agent as fetch's dispatcher (one per CA, reused). */
+const agents = new Map<string, Agent>();
+function agentFor(ca: string): Agent {
+  let agent = agents.get(ca);
+  if (!agent) agents.set(ca, (agent = new Agent({ connect: { ca } })));
+  return agent;
+}
+
+/** One call with plain fetch, as any Graph client makes it, trusting the given CA. */
+export async function httpsRequest(url: string, opts: HttpsOptions): Promise<HttpsResult> {
+  const res = await fetch(url, {
+    method: opts.method ?? 'GET',
+    headers: opts.headers,
+    body: opts.body,
+    dispatcher: agentFor(opts.ca),
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
   });
+  const text = await res.text();
+  return { status: res.status, headers: Object.fromEntries(res.headers), text, json: <T>() => JSON.parse(text) as T };
 }
 
 /**
- * msal-node 7 sends through global fetch, which cannot be given a CA without undici; its
- * `system.networkClient` option takes any INetworkModule, so this one trusts the double's CA.
+ * msal-node 7 sends through global fetch with system CAs only; its `system.networkClient` option
+ * takes any INetworkModule, so this one trusts the double's CA.
  */
 export function msalNetworkClient(ca: string): INetworkModule {
   const send = async <T>(method: string, url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> => {

@@ -41,17 +41,17 @@ describe('HTTPS server', () => {
   it('lets a request in flight finish on shutdown, then stops listening', async () => {
     // A POST whose body is still coming when shutdown starts: the server has its headers, so it is in flight.
     let finishBody!: () => void;
-    const body = new ReadableStream<Uint8Array>({
-      start(c) {
-        c.enqueue(new TextEncoder().encode('UserName=alice%40corp.example.com&'));
-        finishBody = () => (c.enqueue(new TextEncoder().encode('Password=x')), c.close());
-      },
-    });
+    const rest = new Promise<void>((resolve) => (finishBody = resolve));
+    async function* body() {
+      yield Buffer.from('UserName=alice%40corp.example.com&');
+      await rest;
+      yield Buffer.from('Password=x');
+    }
     const received = new Promise((resolve) => gh.server.once('request', resolve));
     const inFlight = fetch(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
+      body: body(),
       duplex: 'half',
       dispatcher: new Agent({ connect: { ca: gh.tlsCertPem } }),
     });
