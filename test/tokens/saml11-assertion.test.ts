@@ -7,7 +7,7 @@ import { buildSaml11Assertion, SAML11_NS, type Saml11AssertionInput } from '../.
 import { wsfedRstr } from '../../sts/tokens/wsfed-rstr.js';
 import { childElements, elementChildren, onlyChild, parseXml, rootElement, textOf } from '../../xml/parse.js';
 import { verifyEnveloped } from '../../xml/verify.js';
-import { makeTestCert, type TestCert } from '../support/certs.js';
+import { makeTestCert, type TestCert } from '../support/pki.js';
 import { xmlsecVerify } from '../xml/xmlsec1.js';
 
 const ID = { attr: 'AssertionID', ns: SAML11_NS, element: 'Assertion' };

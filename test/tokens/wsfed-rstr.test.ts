@@ -7,7 +7,7 @@ import { buildSaml11Assertion, SAML11_NS, type Saml11Assertion } from '../../sts
 import { SAML11_TOKEN_TYPE, TRUST_13, TRUST_2005, writeRstr, wsfedRstr } from '../../sts/tokens/wsfed-rstr.js';
 import { elementChildren, onlyChild, parseXml, rootElement, textOf } from '../../xml/parse.js';
 import { namespace, XmlWriter } from '../../xml/writer.js';
-import { makeTestCert } from '../support/certs.js';
+import { makeTestCert } from '../support/pki.js';
 
 const T2005 = 'http://schemas.xmlsoap.org/ws/2005/02/trust';
 const T13 = 'http://docs.oasis-open.org/ws-sx/ws-trust/200512';

@@ -6,7 +6,7 @@ import { softwareSigner, type SignatureAlgorithm, type Signer } from '../../keys
 import { signEnveloped } from '../../xml/sign.js';
 import { verifyEnveloped } from '../../xml/verify.js';
 import { namespace, qname, XML_NS, XmlWriteError, XmlWriter } from '../../xml/writer.js';
-import { makeTestCert, type TestCert } from '../support/certs.js';
+import { makeTestCert, type TestCert } from '../support/pki.js';
 import { xmlsecVerify } from './xmlsec1.js';
 
 const P = namespace('samlp', 'urn:oasis:names:tc:SAML:2.0:protocol');

@@ -8,7 +8,7 @@ import { signEnveloped } from '../../xml/sign.js';
 import { SignatureRejected, verifyEnveloped, type SignatureRejectReason, type VerifyOptions } from '../../xml/verify.js';
 import { namespace, XmlWriter } from '../../xml/writer.js';
 import { EVIL_NAME_ID, GENUINE_NAME_ID } from '../fixtures/xml-attacks/generate.js';
-import { makeTestCert, type TestCert } from '../support/certs.js';
+import { makeTestCert, type TestCert } from '../support/pki.js';
 
 const FIXTURES = new URL('../fixtures/xml-attacks/', import.meta.url);
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
