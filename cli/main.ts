@@ -5,6 +5,7 @@ import { doctorCommand } from './doctor.js';
 import { initCommand } from './init.js';
 import { keysListCommand, keysGenerateCommand } from './keys.js';
 import { serveCommand } from './serve.js';
+import { syncCommand } from './sync.js';
 
 const program = new Command('gatehouse').description('AD FS-style federation server for Active Directory and Microsoft Entra ID');
 const configOption = ['-c, --config <file>', 'config file', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'] as const;
@@ -37,6 +38,7 @@ program
   .option(...configOption)
   .option('--json', 'machine-readable output')
   .action(doctorCommand);
+program.addCommand(syncCommand());
 
 try {
   await program.parseAsync();

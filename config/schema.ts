@@ -154,6 +154,52 @@ const corporateNetwork = z
   .default([])
   .describe('Client address ranges that count as inside the corporate network (insidecorporatenetwork claim, extranet policies).');
 
+/** Microsoft Graph application credentials (ENTRA.md §8.1); used by sync and by federation management. */
+const graph = z
+  .object({
+    tenantId: z.string().min(1).describe('Entra tenant id (GUID) or initial domain, e.g. contoso.onmicrosoft.com.'),
+    clientId: z.string().min(1).describe('Application (client) id of the app registration Gatehouse signs in as.'),
+    clientSecret: secret.optional().describe('Client secret of the app registration; give this or `certificate`.'),
+    certificate: z
+      .object({
+        certFile: z.string().min(1).describe('PEM certificate registered on the app; relative to this file.'),
+        keyFile: z.string().min(1).describe('PEM private key of that certificate; relative to this file.'),
+      })
+      .strict()
+      .optional()
+      .describe('Certificate credential (client assertion), preferred over a secret.'),
+    authorityHost: z.url().default('https://login.microsoftonline.com').describe('Token authority host; differs in sovereign clouds (and in tests).'),
+    graphUrl: z.url().default('https://graph.microsoft.com').describe('Microsoft Graph host; Gatehouse calls its /v1.0 endpoints.'),
+    caFile: z.string().optional().describe('PEM CA bundle to trust for the authority and Graph (tests, TLS-inspecting proxies); system CAs when absent.'),
+    timeoutMs: z.number().int().positive().default(30_000).describe('Time limit of one Graph or token call (ms).'),
+    maxConcurrentBatches: z.number().int().min(1).max(16).default(4).describe('JSON $batch requests (20 writes each) in flight at once.'),
+  })
+  .strict()
+  .refine((g) => g.clientSecret !== undefined || g.certificate !== undefined, 'give clientSecret or certificate');
+
+const attributeFlow = z
+  .object({
+    target: z.string().min(1).describe('Entra user property, e.g. jobTitle, usageLocation.'),
+    source: z.string().min(1).describe('LDAP attribute it comes from (first value), e.g. title, c.'),
+  })
+  .strict();
+
+const sync = z
+  .object({
+    ous: z.array(z.string().min(1)).default([]).describe('OUs whose users and groups (sub-OUs included) are synced; the whole base DN when empty.'),
+    account: z
+      .object({ dn: z.string().min(1).describe('DN or UPN of the sync account.'), password: secret })
+      .strict()
+      .optional()
+      .describe('Account with "Replicating Directory Changes" on the domain (DirSync); the directory service account when absent.'),
+    deleteThreshold: z.number().int().min(0).default(500).describe('A run that would delete more objects than this exports nothing and reports (Entra Connect default 500); 0 disables the check.'),
+    staging: z.boolean().default(false).describe('Staging mode: import and compute changes, export nothing (like an Entra Connect staging server).'),
+    scheduleMinutes: z.number().int().min(1).default(30).describe('Interval of the scheduled delta sync (Entra Connect default 30 min).'),
+    writeBackConsistencyGuid: z.boolean().default(false).describe('Write the source anchor to ms-DS-ConsistencyGuid when empty, as Entra Connect does (needs write rights).'),
+    attributeFlows: z.array(attributeFlow).default([]).describe('Extra or replaced user attribute flows on top of Entra Connect’s defaults.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: server.default(server.parse({})),
@@ -174,6 +220,8 @@ export const configSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level of the JSON log on stdout.') })
       .strict()
       .default({ level: 'info' }),
+    graph: graph.optional().describe('Microsoft Graph access (app registration with User/Group.ReadWrite.All) for sync.'),
+    sync: sync.optional().describe('AD → Entra ID user and group synchronisation (`gatehouse sync`).'),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { memorySyncStore } from './memory-sync.js';
 import type { AuditEvent, CounterStore, KeyRecord, SessionRecord, Store } from './types.js';
 
 /** In-process store for unit tests: the same contract as SQLite, nothing persisted. */
@@ -82,6 +83,7 @@ export function memoryStore(): Store {
       },
     },
     counters: counterStore,
+    sync: memorySyncStore(),
     async close() {},
   };
 }

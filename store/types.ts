@@ -73,10 +73,85 @@ export interface CounterStore {
   useOnce(key: string, expiresAt: Date, now?: Date): Promise<boolean>;
 }
 
+export type SyncObjectKind = 'user' | 'group';
+
+/** A per-object export failure (e.g. a UPN conflict), kept until a later run succeeds. */
+export interface SyncObjectError {
+  op: string;
+  message: string;
+  at: Date;
+  attempts: number;
+}
+
+/**
+ * One AD object as the sync engine knows it (issue [H]): what the source wants in Entra and what
+ * was last written there. `exported` null means "never written, or unknown after a crash" — the
+ * next run compares against Entra again instead of trusting it.
+ */
+export interface SyncObjectRecord {
+  /** ImmutableID: base64 of ms-DS-ConsistencyGuid or objectGUID (ENTRA.md §7.1). */
+  anchor: string;
+  kind: SyncObjectKind;
+  /** objectGUID string: group members are resolved through it, so renames keep memberships. */
+  objectGuid: string;
+  dn: string;
+  /** Entra attributes the source wants; null once the object left the source (deleted or out of scope). */
+  desired: Record<string, unknown> | null;
+  /** objectGUIDs of direct members (groups only). */
+  memberGuids: string[];
+  entraId: string | null;
+  exported: Record<string, unknown> | null;
+  /** Anchors of the members last written to Entra (groups only). */
+  exportedMembers: string[];
+  /** The Entra object is soft-deleted (in deletedItems, restorable for 30 days, ENTRA.md §8.4). */
+  entraDeleted: boolean;
+  error: SyncObjectError | null;
+}
+
+/** What a run is about to write, recorded before the write so a crashed run can be reconciled. */
+export interface SyncJournalEntry {
+  id: string;
+  runId: string;
+  anchor: string;
+  op: string;
+  detail: Record<string, unknown>;
+  at: Date;
+}
+
+export type SyncRunOutcome = 'running' | 'success' | 'partial' | 'stopped' | 'staged' | 'failed';
+
+export interface SyncRunRecord {
+  id: string;
+  mode: 'full' | 'delta';
+  startedAt: Date;
+  finishedAt: Date | null;
+  outcome: SyncRunOutcome;
+  counts: Record<string, number>;
+  message?: string | undefined;
+}
+
+export interface SyncStateStore {
+  listObjects(): Promise<SyncObjectRecord[]>;
+  getObject(anchor: string): Promise<SyncObjectRecord | undefined>;
+  /** Writes all records in one transaction: a crash leaves all or none. */
+  putObjects(records: SyncObjectRecord[]): Promise<void>;
+  deleteObjects(anchors: string[]): Promise<void>;
+  /** Small named values: the DirSync cookie, the last import mode. */
+  getValue(key: string): Promise<string | undefined>;
+  setValue(key: string, value: string | null): Promise<void>;
+  addIntents(entries: SyncJournalEntry[]): Promise<void>;
+  listIntents(): Promise<SyncJournalEntry[]>;
+  clearIntents(ids: string[]): Promise<void>;
+  saveRun(run: SyncRunRecord): Promise<void>;
+  /** Newest first. */
+  recentRuns(limit: number): Promise<SyncRunRecord[]>;
+}
+
 export interface Store {
   audit: AuditStore;
   keys: KeyStore;
   sessions: SessionStore;
   counters: CounterStore;
+  sync: SyncStateStore;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditEvent, KeyRecord, Store } from '../types.js';
 import { migrate } from './migrations.js';
+import { sqliteSyncStore } from './sync.js';
 
 type KeyRow = {
   id: string;
@@ -158,6 +159,7 @@ export function sqliteStore(path: string): Store {
         return q.onceInsert.run({ key, expires: expiresAt.getTime(), now: now.getTime() }).changes === 1;
       },
     },
+    sync: sqliteSyncStore(db),
     async close() {
       db.close();
     },

@@ -38,6 +38,31 @@ const migrations: string[] = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX counters_expiry ON counters (expires_at);`,
+  // Sync state (issue [H]): objects and runs as JSON documents keyed by plain columns, so the
+  // PostgreSQL adapter can keep the same shape.
+  `CREATE TABLE sync_objects (
+     anchor TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE TABLE sync_values (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );
+   CREATE TABLE sync_journal (
+     id TEXT PRIMARY KEY,
+     run_id TEXT NOT NULL,
+     anchor TEXT NOT NULL,
+     op TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE TABLE sync_runs (
+     id TEXT PRIMARY KEY,
+     started_at INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX sync_runs_started ON sync_runs (started_at);`,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -1,0 +1,116 @@
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadConfig } from '../config/load.js';
+import { openStore } from '../store/index.js';
+import { objectErrors, type SyncProgress, type SyncReport } from '../sync/engine.js';
+import { syncEngineFromConfig } from '../sync/from-config.js';
+
+const configOption = ['-c, --config <file>', 'config file', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'] as const;
+
+/** Progress as JSON lines for logs and pipes; a bar with counts and rate on a terminal (issue [H] item 5). */
+function progressReporter(): { onProgress: (p: SyncProgress) => void; stop: () => void } {
+  if (!process.stderr.isTTY) {
+    return { onProgress: (p) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...p })}\n`), stop: () => undefined };
+  }
+  const bar = new cliProgress.SingleBar({ format: 'sync {phase} |{bar}| {value} writes  {rate}/s', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const started = Date.now();
+  let running = false;
+  return {
+    onProgress: (p) => {
+      if (p.phase === 'export') {
+        if (!running) bar.start(0, 0, { phase: p.phase, rate: 0 });
+        running = true;
+        bar.setTotal(Math.max(p.done ?? 0, 1));
+        bar.update(p.done ?? 0, { phase: p.phase, rate: Math.round(((p.done ?? 0) * 1000) / Math.max(Date.now() - started, 1)) });
+      } else if (!running) process.stderr.write(`sync: ${p.phase}${p.message ? ` ${p.message}` : ''}\n`);
+    },
+    stop: () => running && bar.stop(),
+  };
+}
+
+function printReport(r: SyncReport, json: boolean): void {
+  if (json) return void process.stdout.write(`${JSON.stringify({ run: r.run, pending: r.pending, upnFallbacks: r.upnFallbacks, errors: r.errors })}\n`);
+  process.stdout.write(`${r.run.mode} run ${r.run.outcome}${r.run.message ? `: ${r.run.message}` : ''}\n`);
+  process.stdout.write(`counts: ${JSON.stringify(r.run.counts)}\n`);
+  for (const u of r.upnFallbacks) process.stdout.write(`upn suffix not verified in the tenant, onmicrosoft.com used: ${u.upn} (${u.dn})\n`);
+  for (const e of r.errors) process.stdout.write(`error ${e.op} ${e.kind} ${e.dn}: ${e.message} (attempt ${e.attempts})\n`);
+}
+
+async function withEngine<T>(o: { config: string }, fn: (engine: Awaited<ReturnType<typeof syncEngineFromConfig>>['engine']) => Promise<T>): Promise<T> {
+  const config = await loadConfig(o.config);
+  const store = openStore(config);
+  const progress = progressReporter();
+  const { engine, close } = await syncEngineFromConfig(config, store.sync, progress.onProgress);
+  try {
+    return await fn(engine);
+  } finally {
+    progress.stop();
+    await close();
+    await store.close();
+  }
+}
+
+/** Runs every `seconds` until SIGINT/SIGTERM: the scheduler (30 min) and the DirSync watch mode (a few seconds). */
+async function loop(o: { config: string; json?: boolean }, seconds: number): Promise<void> {
+  let stop = false;
+  let wake: () => void = () => undefined;
+  const halt = () => {
+    stop = true;
+    wake();
+  };
+  process.once('SIGINT', halt);
+  process.once('SIGTERM', halt);
+  await withEngine(o, async (engine) => {
+    while (!stop) {
+      try {
+        printReport(await engine.run(), o.json === true);
+      } catch (err) {
+        process.stderr.write(`sync: run failed: ${(err as Error).message}\n`);
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, seconds * 1000).unref();
+      });
+    }
+  });
+}
+
+export function syncCommand(): Command {
+  const sync = new Command('sync').description('synchronise AD users and groups to Microsoft Entra ID');
+  sync.command('run').description('import from AD and export the changes to Entra (delta unless --full)').option(...configOption)
+    .option('--full', 'full import instead of DirSync delta').option('--json', 'machine-readable report')
+    .action(async (o: { config: string; full?: boolean; json?: boolean }) => {
+      const report = await withEngine(o, (engine) => engine.run({ full: o.full === true }));
+      printReport(report, o.json === true);
+      if (report.run.outcome === 'stopped') process.exitCode = 3;
+    });
+  sync.command('preview').description('import and show what the next export would add, update and delete; write nothing').option(...configOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config: string; json?: boolean }) => {
+      const report = await withEngine(o, (engine) => engine.run({ preview: true }));
+      if (o.json) return void process.stdout.write(`${JSON.stringify({ pending: report.pending, changes: report.preview })}\n`);
+      process.stdout.write(`pending: ${JSON.stringify(report.pending)}\n`);
+      for (const c of report.preview) process.stdout.write(`${c.op.padEnd(13)} ${c.kind.padEnd(5)} ${c.dn}${c.detail ? `  (${c.detail})` : ''}\n`);
+    });
+  sync.command('status').description('last runs, their counts, and errors per object').option(...configOption).option('--json', 'machine-readable output')
+    .action(async (o: { config: string; json?: boolean }) => {
+      const config = await loadConfig(o.config);
+      const store = openStore(config);
+      try {
+        const runs = await store.sync.recentRuns(5);
+        const errors = await objectErrors(store.sync);
+        if (o.json) return void process.stdout.write(`${JSON.stringify({ runs, errors })}\n`);
+        if (runs.length === 0) process.stdout.write('no sync run yet\n');
+        for (const r of runs) process.stdout.write(`${r.startedAt.toISOString()} ${r.mode.padEnd(5)} ${r.outcome.padEnd(8)} ${JSON.stringify(r.counts)}${r.message ? ` ${r.message}` : ''}\n`);
+        for (const e of errors) process.stdout.write(`error ${e.op} ${e.kind} ${e.dn}: ${e.message} (attempt ${e.attempts})\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  sync.command('schedule').description('run a delta sync every sync.scheduleMinutes until stopped').option(...configOption).option('--json', 'machine-readable reports')
+    .action(async (o: { config: string; json?: boolean }) => loop(o, ((await loadConfig(o.config)).sync?.scheduleMinutes ?? 30) * 60));
+  sync.command('watch').description('poll DirSync every few seconds and export each change at once').option(...configOption)
+    .option('--interval <seconds>', 'seconds between polls', '5').option('--json', 'machine-readable reports')
+    .action(async (o: { config: string; interval: string; json?: boolean }) => loop(o, Math.max(1, Number(o.interval) || 5)));
+  return sync;
+}

@@ -1,0 +1,46 @@
+import type { SyncJournalEntry, SyncObjectRecord, SyncRunRecord, SyncStateStore } from './types.js';
+
+/** In-process sync state (issue [H]) for unit tests: the same contract as SQLite. */
+export function memorySyncStore(): SyncStateStore {
+  const objects = new Map<string, SyncObjectRecord>();
+  const values = new Map<string, string>();
+  const journal = new Map<string, SyncJournalEntry>();
+  const runs = new Map<string, SyncRunRecord>();
+  return {
+    async listObjects() {
+      return [...objects.values()].map((o) => structuredClone(o));
+    },
+    async getObject(anchor) {
+      const o = objects.get(anchor);
+      return o && structuredClone(o);
+    },
+    async putObjects(records) {
+      for (const r of records) objects.set(r.anchor, structuredClone(r));
+    },
+    async deleteObjects(anchors) {
+      for (const a of anchors) objects.delete(a);
+    },
+    async getValue(key) {
+      return values.get(key);
+    },
+    async setValue(key, value) {
+      if (value === null) values.delete(key);
+      else values.set(key, value);
+    },
+    async addIntents(entries) {
+      for (const e of entries) journal.set(e.id, structuredClone(e));
+    },
+    async listIntents() {
+      return [...journal.values()].map((e) => structuredClone(e));
+    },
+    async clearIntents(ids) {
+      for (const id of ids) journal.delete(id);
+    },
+    async saveRun(run) {
+      runs.set(run.id, structuredClone(run));
+    },
+    async recentRuns(limit) {
+      return [...runs.values()].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime()).slice(0, limit).map((r) => structuredClone(r));
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type Database from 'better-sqlite3';
+import type { SyncJournalEntry, SyncObjectRecord, SyncRunRecord, SyncStateStore } from '../types.js';
+
+type ObjectJson = Omit<SyncObjectRecord, 'error'> & { error: (Omit<NonNullable<SyncObjectRecord['error']>, 'at'> & { at: number }) | null };
+type RunJson = Omit<SyncRunRecord, 'startedAt' | 'finishedAt'> & { startedAt: number; finishedAt: number | null };
+
+const toJson = (r: SyncObjectRecord): string => JSON.stringify({ ...r, error: r.error && { ...r.error, at: r.error.at.getTime() } } satisfies ObjectJson);
+const fromJson = (text: string): SyncObjectRecord => {
+  const o = JSON.parse(text) as ObjectJson;
+  return { ...o, error: o.error && { ...o.error, at: new Date(o.error.at) } };
+};
+const runFromJson = (text: string): SyncRunRecord => {
+  const r = JSON.parse(text) as RunJson;
+  return { ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt) };
+};
+
+/** Sync state (issue [H]) in the SQLite file: rows are JSON documents under plain keys. */
+export function sqliteSyncStore(db: Database.Database): SyncStateStore {
+  const q = {
+    list: db.prepare('SELECT data FROM sync_objects ORDER BY anchor'),
+    get: db.prepare('SELECT data FROM sync_objects WHERE anchor = ?'),
+    put: db.prepare('INSERT INTO sync_objects (anchor, kind, data) VALUES (?, ?, ?) ON CONFLICT (anchor) DO UPDATE SET kind = excluded.kind, data = excluded.data'),
+    del: db.prepare('DELETE FROM sync_objects WHERE anchor = ?'),
+    getValue: db.prepare('SELECT value FROM sync_values WHERE key = ?'),
+    setValue: db.prepare('INSERT INTO sync_values (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    delValue: db.prepare('DELETE FROM sync_values WHERE key = ?'),
+    addIntent: db.prepare('INSERT INTO sync_journal (id, run_id, anchor, op, detail, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING'),
+    listIntents: db.prepare('SELECT * FROM sync_journal ORDER BY at, id'),
+    clearIntent: db.prepare('DELETE FROM sync_journal WHERE id = ?'),
+    saveRun: db.prepare('INSERT INTO sync_runs (id, started_at, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data'),
+    recentRuns: db.prepare('SELECT data FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT ?'),
+  };
+  const putAll = db.transaction((records: SyncObjectRecord[]) => {
+    for (const r of records) q.put.run(r.anchor, r.kind, toJson(r));
+  });
+  const delAll = db.transaction((anchors: string[]) => {
+    for (const a of anchors) q.del.run(a);
+  });
+  const addAll = db.transaction((entries: SyncJournalEntry[]) => {
+    for (const e of entries) q.addIntent.run(e.id, e.runId, e.anchor, e.op, JSON.stringify(e.detail), e.at.getTime());
+  });
+  const clearAll = db.transaction((ids: string[]) => {
+    for (const id of ids) q.clearIntent.run(id);
+  });
+  type JournalRow = { id: string; run_id: string; anchor: string; op: string; detail: string; at: number };
+
+  return {
+    async listObjects() {
+      return (q.list.all() as { data: string }[]).map((r) => fromJson(r.data));
+    },
+    async getObject(anchor) {
+      const row = q.get.get(anchor) as { data: string } | undefined;
+      return row && fromJson(row.data);
+    },
+    async putObjects(records) {
+      putAll(records);
+    },
+    async deleteObjects(anchors) {
+      delAll(anchors);
+    },
+    async getValue(key) {
+      return (q.getValue.get(key) as { value: string } | undefined)?.value;
+    },
+    async setValue(key, value) {
+      if (value === null) q.delValue.run(key);
+      else q.setValue.run(key, value);
+    },
+    async addIntents(entries) {
+      addAll(entries);
+    },
+    async listIntents() {
+      return (q.listIntents.all() as JournalRow[]).map((r) => ({ id: r.id, runId: r.run_id, anchor: r.anchor, op: r.op, detail: JSON.parse(r.detail) as Record<string, unknown>, at: new Date(r.at) }));
+    },
+    async clearIntents(ids) {
+      clearAll(ids);
+    },
+    async saveRun(run) {
+      const json: RunJson = { ...run, startedAt: run.startedAt.getTime(), finishedAt: run.finishedAt?.getTime() ?? null };
+      q.saveRun.run(run.id, json.startedAt, JSON.stringify(json));
+    },
+    async recentRuns(limit) {
+      return (q.recentRuns.all(limit) as { data: string }[]).map((r) => runFromJson(r.data));
+    },
+  };
+}
