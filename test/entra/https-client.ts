@@ -31,6 +31,7 @@ export async function httpsRequest(url: string, opts: HttpsOptions): Promise<Htt
     method: opts.method ?? 'GET',
     headers: opts.headers,
     body: opts.body,
+    redirect: 'manual',
     dispatcher: agentFor(opts.ca),
     signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
   });
