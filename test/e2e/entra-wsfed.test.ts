@@ -103,8 +103,9 @@ describe('Chromium: Microsoft 365 sign-in through Gatehouse (Entra double, Samba
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(`${entra.url}/signin?username=${encodeURIComponent(bed.users.disabled!.upn)}`);
-    // Entra's username hint fills the name, so focus starts on the password.
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'passwordInput');
+    // Entra's username hint fills the name, so focus starts on the password (autofocus is applied
+    // at the page's next rendering update, not at load, hence the wait).
+    await page.waitForFunction(() => document.activeElement?.id === 'passwordInput', undefined, { timeout: 5000 });
     await page.keyboard.type(bed.users.disabled!.password);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#errorText');
