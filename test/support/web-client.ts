@@ -6,6 +6,8 @@ import { Agent, fetch, type Response } from 'undici';
  */
 export class WebClient {
   readonly jar = new Map<string, Map<string, string>>();
+  /** Every Set-Cookie header received, attributes included, for tests of cookie flags. */
+  readonly setCookies: string[] = [];
   private readonly agent: Agent;
 
   constructor(caPems: string[]) {
@@ -25,6 +27,7 @@ export class WebClient {
     const cookies = [...(this.jar.get(u.host) ?? new Map())].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await fetch(url, { ...init, redirect: 'manual', dispatcher: this.agent, headers: { ...init.headers, ...(cookies ? { cookie: cookies } : {}) } });
     for (const c of res.headers.getSetCookie()) {
+      this.setCookies.push(c);
       const [pair, ...attrs] = c.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();

@@ -74,6 +74,12 @@ describe('WS-Federation passive sign-in', () => {
     assert.deepEqual(attribute(rstr, 'ImmutableID'), ['RDMiEWZViHeZqrvM3e7/AA==']);
     assert.deepEqual(attribute(rstr, 'UPN'), ['alice@corp.example.com']);
     assert.deepEqual(attribute(rstr, 'insidecorporatenetwork'), ['false']);
+    const sso = client.setCookies.find((c) => c.startsWith('gatehouse_sso='));
+    assert.ok(sso, 'an SSO cookie was set');
+    assert.match(sso, /; Secure/);
+    assert.match(sso, /; HttpOnly/);
+    assert.match(sso, /; SameSite=None/);
+    assert.doesNotMatch(sso, /Max-Age|Expires/, 'a session cookie unless "keep me signed in" was chosen');
     const verified = await xmlsecVerify(fields.wresult!, signingCertPem, { attr: 'AssertionID', ns: SAML, element: 'Assertion' });
     assert.ok(verified.ok, verified.output);
   });
