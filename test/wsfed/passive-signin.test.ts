@@ -104,6 +104,32 @@ describe('WS-Federation passive sign-in', () => {
     assert.match(await fresh.text(), /name="Password"/);
   });
 
+  it('keeps the session across browser restarts only with “keep me signed in”, and says so in psso', async () => {
+    const client = new WebClient([gh.tlsCertPem]);
+    const page = await client.get(signInUrl(ENTRA));
+    const { action, fields } = readForm(await page.text());
+    const res = await client.post(new URL(action, gh.url).href, { ...fields, UserName: 'alice@corp.example.com', Password: 'Passw0rd!', Kmsi: 'true' });
+    const { fields: answer } = readForm(await res.text());
+    assert.deepEqual(attribute(assertionOf(answer.wresult!), 'psso'), ['true']);
+    assert.match(client.setCookies.find((c) => c.startsWith('gatehouse_sso='))!, /Max-Age=28800/);
+  });
+
+  it('refuses, rather than downgrades, a request for MFA it cannot perform', async () => {
+    const res = await new WebClient([gh.tlsCertPem]).get(signInUrl(ENTRA, { wauth: 'http://schemas.microsoft.com/claims/multipleauthn' }));
+    assert.equal(res.status, 403);
+    const html = await res.text();
+    assert.match(html, /sign-in method this service does not offer/);
+    assert.doesNotMatch(html, /name="Password"/);
+  });
+
+  it('accepts the password wauth Entra sends for prompt=login (http and https forms, ENTRA.md §2.1)', async () => {
+    for (const wauth of ['http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password', 'https://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password']) {
+      const res = await new WebClient([gh.tlsCertPem]).get(signInUrl(ENTRA, { wauth, wfresh: '0' }));
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /name="Password"/);
+    }
+  });
+
   it('gives a user of a second federated domain that domain’s issuer', async () => {
     const client = new WebClient([gh.tlsCertPem]);
     const res = await signInWithPassword(client, signInUrl(ENTRA), 'bob@fabrikam.example.com', 'Passw0rd!');
