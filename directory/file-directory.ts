@@ -54,12 +54,17 @@ type FileUser = z.infer<typeof fileSchema>['users'][number];
  * YAML file with scrypt hashes, answering like the LDAP directory does.
  */
 export class FileDirectory implements Directory {
-  private constructor(private readonly path: string, private readonly users: FileUser[]) {}
+  private constructor(
+    private readonly path: string,
+    private readonly users: FileUser[],
+    /** Checked when the user does not exist, so both answers take one scrypt (no user enumeration by time). */
+    private readonly decoyHash: string,
+  ) {}
 
   static async load(path: string): Promise<FileDirectory> {
     const parsed = fileSchema.safeParse(parse(await readFile(path, 'utf8')));
     if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return new FileDirectory(path, parsed.data.users);
+    return new FileDirectory(path, parsed.data.users, await hashPassword(randomBytes(16).toString('base64')));
   }
 
   async authenticate(username: string, password: string): Promise<AuthResult> {
@@ -67,7 +72,10 @@ export class FileDirectory implements Directory {
     const parsed = parseUsername(username);
     if (!parsed) return { ok: false, reason: 'invalid-input' };
     const user = parsed.kind === 'upn' ? this.byUpn(parsed.upn) : this.bySam(parsed.sam);
-    if (!user) return { ok: false, reason: 'no-such-user' };
+    if (!user) {
+      await verifyPassword(password, this.decoyHash);
+      return { ok: false, reason: 'no-such-user' };
+    }
     if (!(await verifyPassword(password, user.password))) return { ok: false, reason: 'bad-password', upn: user.upn };
     if (user.disabled) return { ok: false, reason: 'account-disabled', upn: user.upn };
     return { ok: true, user: this.toUser(user) };
@@ -107,6 +115,7 @@ export class FileDirectory implements Directory {
       upn: u.upn as Upn,
       samAccountName: u.sam,
       groups: u.groups.map((name) => ({ dn: `CN=${name},file`, name })),
+      accountState: u.disabled ? 'disabled' : 'enabled',
       attributes: { userPrincipalName: [u.upn], sAMAccountName: [u.sam] },
     };
     if (u.displayName) user.displayName = u.displayName;

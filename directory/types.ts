@@ -28,7 +28,14 @@ export interface DirectoryUser {
   attributes: Record<string, string[]>;
   passwordExpiresAt?: Date;
   passwordLastSet?: Date;
+  /**
+   * Whether AD would let the account sign in now, apart from its password: SSO re-issue checks it,
+   * so a user disabled, expired or locked after signing in stops getting tokens at once.
+   */
+  accountState: AccountState;
 }
+
+export type AccountState = 'enabled' | 'disabled' | 'expired' | 'locked-out';
 
 export type AuthFailureReason =
   | 'no-such-user'

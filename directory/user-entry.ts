@@ -1,6 +1,6 @@
 import type { Entry } from 'ldapts';
 import { guidFromBytes, immutableIdFromBytes } from './guid.js';
-import type { DirectoryGroup, DirectoryUser, Upn } from './types.js';
+import type { AccountState, DirectoryGroup, DirectoryUser, Upn } from './types.js';
 
 /** Binary attributes: read as Buffers (ldapts `explicitBufferAttributes`), never as text. */
 export const binaryAttributes = ['objectGUID', 'mS-DS-ConsistencyGuid', 'objectSid', 'tokenGroups'];
@@ -10,6 +10,7 @@ export function userAttributes(extra: string[]): string[] {
   return [
     'objectGUID', 'mS-DS-ConsistencyGuid', 'userPrincipalName', 'sAMAccountName', 'displayName',
     'givenName', 'sn', 'mail', 'pwdLastSet', 'msDS-UserPasswordExpiryTimeComputed', 'objectSid',
+    'userAccountControl', 'accountExpires', 'msDS-User-Account-Control-Computed',
     ...extra,
   ];
 }
@@ -53,6 +54,18 @@ function textAttributes(entry: Entry): Record<string, string[]> {
   return out;
 }
 
+const UF_ACCOUNTDISABLE = 0x2;
+const UF_LOCKOUT = 0x10; // in msDS-User-Account-Control-Computed, which honours the lockout duration (MS-ADTS 3.1.1.4.5.17)
+
+/** From userAccountControl, accountExpires and the computed lockout flag. */
+export function accountState(entry: Entry, now = new Date()): AccountState {
+  if (Number(first(entry, 'userAccountControl') ?? 0) & UF_ACCOUNTDISABLE) return 'disabled';
+  const expires = filetimeToDate(first(entry, 'accountExpires'));
+  if (expires && expires <= now) return 'expired';
+  if (Number(first(entry, 'msDS-User-Account-Control-Computed') ?? 0) & UF_LOCKOUT) return 'locked-out';
+  return 'enabled';
+}
+
 /**
  * A search entry → DirectoryUser. The source anchor is ms-DS-ConsistencyGuid when set, else
  * objectGUID (ENTRA.md §7.1); null when the entry lacks what every AD user has.
@@ -72,6 +85,7 @@ export function toDirectoryUser(entry: Entry, groups: DirectoryGroup[], implicit
     samAccountName: sam,
     groups,
     attributes: textAttributes(entry),
+    accountState: accountState(entry),
   };
   const optional: [keyof DirectoryUser, string][] = [['displayName', 'displayName'], ['givenName', 'givenName'], ['surname', 'sn'], ['mail', 'mail']];
   for (const [key, attribute] of optional) {

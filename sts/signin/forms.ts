@@ -50,6 +50,8 @@ export class FormsSignIn {
     if (live && !tooOld) {
       const outcome = await pipeline.fromSession(sr, live.data);
       if (outcome.ok) return { auth: outcome.auth, session: live };
+      // The account was disabled, expired, locked or removed since: the session is over.
+      await sessions.end(req, res);
     }
     this.showLogin(req, res, sr, undefined, sr.loginHint);
     return undefined;

@@ -5,7 +5,7 @@ import { checkPassword, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
 import { AuthMethod, type Authentication, type SignInRequest } from './types.js';
 
-export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone';
+export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable';
 export type SignInOutcome = { ok: true; auth: Authentication } | { ok: false; reason: SignInFailure };
 
 /** wauth / RequestedAuthnContext values a password sign-in satisfies (ENTRA.md §2.1). */
@@ -60,6 +60,10 @@ export class SignInPipeline {
     if (!user) {
       await this.record(req, 'failure', session.upn, 'session-user-gone');
       return { ok: false, reason: 'session-user-gone' };
+    }
+    if (user.accountState !== 'enabled') {
+      await this.record(req, 'failure', user.upn, `session-account-${user.accountState}`);
+      return { ok: false, reason: 'session-account-unusable' };
     }
     const auth: Authentication = {
       user,

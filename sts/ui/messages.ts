@@ -22,4 +22,5 @@ export const signInMessages: Record<SignInFailure, string> = {
   'directory-unavailable': 'Sign-in is not available right now. Try again in a few minutes.',
   'method-unavailable': 'The application asked for a sign-in method this service does not offer.',
   'session-user-gone': 'Your account could not be found. Sign in again.',
+  'session-account-unusable': 'Sign in again.',
 };

@@ -52,10 +52,60 @@ export async function provisionDomain(layout: SambaLayout, spec: ProvisionSpec):
 }
 
 /**
- * Our own smb.conf: only the LDAP service (nothing else is needed and every extra service
- * listens on another fixed port), every path inside the test bed, TLS from the test CA.
+ * Admin credentials for samba-tool, by environment rather than argv (no password in `ps`).
+ * NTLM, not Kerberos: with --dns-backend=NONE nothing resolves the realm's KDC.
  */
-export async function writeSmbConf(layout: SambaLayout, spec: ProvisionSpec, tls: TestBedTls): Promise<void> {
+function adminAuth(spec: ProvisionSpec): { args: string[]; env: NodeJS.ProcessEnv } {
+  return {
+    args: ['-U', `${spec.netbios}\\Administrator`, '--use-kerberos=off'],
+    env: { ...process.env, PASSWD: spec.adminPassword },
+  };
+}
+
+/**
+ * Joins a second DC to the domain served at `sourceIp` (≈ 7 s): DRS replication of schema,
+ * configuration and domain partitions into the new DC's own --targetdir. The source must run
+ * `cldap` (the join finds the DC's site by a CLDAP netlogon ping) and `rpc` (drsuapi over
+ * ncacn_ip_tcp). The workgroup is given because samba-tool otherwise sends WORKGROUP from
+ * /etc/samba/smb.conf and the DC answers "no logon servers" (data 51f).
+ */
+export async function joinDomain(layout: SambaLayout, spec: ProvisionSpec, sourceIp: string): Promise<void> {
+  const auth = adminAuth(spec);
+  await run('samba-tool', [
+    'domain', 'join', spec.realm, 'DC',
+    `--server=${sourceIp}`,
+    ...auth.args,
+    `--targetdir=${layout.target}`,
+    '--dns-backend=NONE',
+    `--option=netbios name=${spec.hostName.toUpperCase()}`,
+    `--option=workgroup=${spec.netbios}`,
+    `--option=realm=${spec.realm.toUpperCase()}`,
+    `--option=interfaces=${spec.ip}`,
+    '--option=bind interfaces only=yes',
+  ], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024, env: auth.env });
+}
+
+/**
+ * Pulls the changes of partition `nc` from the DC at `sourceIp` into this DC's database by DRS
+ * (GetNCChanges, secrets included). `--local` makes samba-tool itself the replication client: the
+ * DC's own drepl service would reach its partner only through DNS (<ntds-guid>._msdcs.<forest>),
+ * which a DNS-less test bed does not have.
+ */
+export async function replicateFrom(layout: SambaLayout, spec: ProvisionSpec, sourceIp: string, nc: string): Promise<void> {
+  const auth = adminAuth(spec);
+  await run('samba-tool', [
+    'drs', 'replicate', '--local', '-s', layout.confPath,
+    spec.hostName.toUpperCase(), sourceIp, nc,
+    ...auth.args,
+  ], { timeout: 60_000, env: auth.env });
+}
+
+/**
+ * Our own smb.conf: by default only the LDAP service (every extra service listens on another
+ * fixed port), every path inside the test bed, TLS from the test CA. A DC that a second one
+ * joins also runs `cldap` (the join's site lookup) and `rpc` (DRS).
+ */
+export async function writeSmbConf(layout: SambaLayout, spec: ProvisionSpec, tls: TestBedTls, services: string[] = ['ldap']): Promise<void> {
   const t = layout.target;
   const lines = [
     '[global]',
@@ -63,7 +113,7 @@ export async function writeSmbConf(layout: SambaLayout, spec: ProvisionSpec, tls
     `realm = ${spec.realm.toUpperCase()}`,
     `workgroup = ${spec.netbios}`,
     'server role = active directory domain controller',
-    'server services = ldap',
+    `server services = ${services.join(' ')}`,
     'prefork children = 2',
     `interfaces = ${spec.ip}`,
     'bind interfaces only = yes',
@@ -75,6 +125,8 @@ export async function writeSmbConf(layout: SambaLayout, spec: ProvisionSpec, tls
     `binddns dir = ${t}/bind-dns`,
     `ntp signd socket directory = ${t}/ntp_signd`,
     `winbindd socket directory = ${t}/winbindd`,
+    // Default /run/samba/ncalrpc: two DCs running `rpc` would take each other's sockets.
+    `ncalrpc dir = ${t}/ncalrpc`,
     `log file = ${layout.logPath}`,
     'logging = file',
     'log level = 1',

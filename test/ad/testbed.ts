@@ -7,6 +7,7 @@ import { Client } from 'ldapts';
 import { makeTestBedTls } from './ca.js';
 import { createLockoutPso, filetimeDaysAgo, createServiceAccount, createStructure, createUser, fixtureSpecs, type FixtureSpec, type FixtureUser } from './fixtures.js';
 import { claimLoopbackAddress, releaseLoopbackAddress, transferLoopbackLock } from './loopback.js';
+import { stopSecondDc } from './second-dc.js';
 import { provisionDomain, writeRawAttribute, sambaLayout, startSamba, stopSamba, waitForLdaps, writeSmbConf } from './samba.js';
 
 export type { FixtureUser, FixtureSpec, FixtureOutcome } from './fixtures.js';
@@ -40,6 +41,8 @@ export interface ProvisionOptions {
   netbios: string;
   /** Users to create; defaults to every fixture case. */
   users?: FixtureSpec[];
+  /** Also serve CLDAP and DRS (`cldap`, `rpc`), which `provisionSecondDc` needs to join a second DC. */
+  joinable?: boolean;
 }
 
 export const descriptorName = 'testbed.json';
@@ -66,7 +69,7 @@ export async function provisionTestBed(options: ProvisionOptions): Promise<TestB
     const adminPassword = secret();
     const spec = { realm, netbios: options.netbios, hostName, ip: host, adminPassword };
     const [tls] = await Promise.all([makeTestBedTls(join(options.dir, 'tls'), host, fqdn), provisionDomain(layout, spec)]);
-    await writeSmbConf(layout, spec, tls);
+    await writeSmbConf(layout, spec, tls, options.joinable ? ['ldap', 'cldap', 'rpc'] : ['ldap']);
     const pid = await startSamba(layout);
     await transferLoopbackLock(host, pid);
     const ldapsUrl = `ldaps://${host}:636`;
@@ -122,9 +125,10 @@ export async function provisionTestBed(options: ProvisionOptions): Promise<TestB
   }
 }
 
-/** Stops samba, frees the loopback address and removes the test bed directory. */
+/** Stops samba (and a second DC, if one joined), frees the loopback address and removes the test bed directory. */
 export async function stopTestBed(dir: string): Promise<void> {
   const bed = await readTestBed(join(dir, descriptorName)).catch(() => null);
+  await stopSecondDc(dir);
   await stopSamba(sambaLayout(dir));
   if (bed) await releaseLoopbackAddress(bed.host);
   await rm(dir, { recursive: true, force: true });

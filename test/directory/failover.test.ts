@@ -4,8 +4,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { directoryFor, memoryLogger } from './helpers.js';
 
-// The second "DC" ahead of the real one is a refusing or a hanging endpoint: a joined second
-// Samba DC was not set up (see test/ad/README note in the report).
+// Endpoints that refuse or hang ahead of the real DC: each failure mode on its own, in the
+// shared test bed. Failover between two real, joined DCs is in two-dcs.test.ts.
 let bed: TestBed;
 let hanging: Server;
 const held: Socket[] = [];

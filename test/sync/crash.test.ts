@@ -1,19 +1,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { addGroup, addUser, members, replace, syncWorld, type SyncWorld } from './helpers.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { addGroup, addUser, gatehouse, members, replace, syncWorld, writeSyncConfig, type SyncWorld } from './helpers.js';
 
 /** `gatehouse sync run` as a child process, SIGKILLed after `killAfterMs` unless it finishes first. */
 function syncRun(config: string, killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'sync', 'run', '-c', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = gatehouse(['sync', 'run', '-c', config]);
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -39,17 +34,7 @@ describe('sync crash safety', () => {
     for (let i = 0; i < 45; i += 15) users.push(...(await Promise.all(Array.from({ length: 15 }, (_, j) => addUser(w.ad, w.ou, `c${w.tag}-${i + j}`)))));
     for (let g = 0; g < 3; g++) groups.push(await addGroup(w.ad, w.ou, `crash-group-${g}`, users.filter((_, i) => i % 3 === g)));
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-sync-crash-'));
-    await writeFile(join(dir, 'dc-ca.pem'), w.bed.caCertPem);
-    await writeFile(join(dir, 'graph-ca.pem'), w.double.caCertPem);
-    config = join(dir, 'gatehouse.yaml');
-    await writeFile(config, JSON.stringify({
-      directory: { kind: 'ldap', dcs: [w.bed.ldapsUrl], caFile: 'dc-ca.pem', baseDn: w.bed.baseDn, serviceAccount: { dn: w.bed.admin.dn, password: w.bed.admin.password } },
-      federation: { domains: [{ name: w.bed.realm }] },
-      keys: { keyEncryptionKey: randomBytes(32).toString('base64') },
-      store: { sqlitePath: 'state.db' },
-      graph: { tenantId: w.double.tenant.id, clientId: w.app.clientId, clientSecret: w.app.secret, authorityHost: w.double.url, graphUrl: w.double.url, caFile: 'graph-ca.pem', maxConcurrentBatches: 2 },
-      sync: { ous: [w.ou] },
-    }));
+    config = await writeSyncConfig(w, dir);
   });
   after(async () => {
     await w.close();

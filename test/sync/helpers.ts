@@ -1,4 +1,8 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Attribute, Change, Client, Control, EqualityFilter } from 'ldapts';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { startEntraDouble, type EntraDouble } from '../entra/server.js';
@@ -9,7 +13,8 @@ import { Http } from '../../entra/http.js';
 import { graphTokenProvider } from '../../entra/token.js';
 import { memoryStore } from '../../store/memory.js';
 import type { SyncStateStore } from '../../store/types.js';
-import { SyncEngine, type SyncSettings } from '../../sync/engine.js';
+import { SyncEngine, type SyncProgress, type SyncSettings } from '../../sync/engine.js';
+import type { LeaseOptions } from '../../sync/lease.js';
 
 export const SYNC_ROLES = ['User.ReadWrite.All', 'Group.ReadWrite.All', 'Domain.Read.All'];
 const SHOW_DELETED = '1.2.840.113556.1.4.417';
@@ -39,20 +44,60 @@ export async function syncWorld(name: string): Promise<SyncWorld> {
   return { bed, double, app, ad, ou, tag, close: async () => { await ad.unbind(); await double.close(); } };
 }
 
-export function makeEngine(w: SyncWorld, opts: { ous?: string[]; settings?: Partial<SyncSettings>; store?: SyncStateStore } = {}): { engine: SyncEngine; store: SyncStateStore; close: () => Promise<void> } {
+export interface EngineOptions {
+  ous?: string[];
+  settings?: Partial<SyncSettings>;
+  store?: SyncStateStore;
+  /** Which of the app's credentials gets the Graph token (ENTRA.md §8.1); default the secret. */
+  credential?: 'secret' | 'certificate';
+  onProgress?: (p: SyncProgress) => void;
+  lease?: LeaseOptions;
+}
+
+export function makeEngine(w: SyncWorld, opts: EngineOptions = {}): { engine: SyncEngine; store: SyncStateStore; graph: GraphClient; close: () => Promise<void> } {
   const store = opts.store ?? memoryStore().sync;
   const source = new AdSourceReader({
     dcs: [w.bed.ldapsUrl], startTls: false, tls: { ca: w.bed.caCertPem }, bindDn: w.bed.admin.dn, password: w.bed.admin.password,
     baseDn: w.bed.baseDn, ous: opts.ous ?? [w.ou], extraAttributes: [], connectTimeoutMs: 3000, operationTimeoutMs: 20_000,
   });
   const http = new Http({ timeoutMs: 10_000, caPem: w.double.caCertPem });
-  const token = graphTokenProvider({ tenantId: w.double.tenant.id, clientId: w.app.clientId, credential: { clientSecret: w.app.secret }, authorityHost: w.double.url }, http);
+  const credential = opts.credential === 'certificate'
+    ? { certificatePem: w.app.certificate.certificatePem, privateKeyPem: w.app.certificate.privateKeyPem }
+    : { clientSecret: w.app.secret };
+  const token = graphTokenProvider({ tenantId: w.double.tenant.id, clientId: w.app.clientId, credential, authorityHost: w.double.url }, http);
   const graph = new GraphClient({ graphUrl: w.double.url, http, token, maxConcurrentBatches: 3, retry: { maxAttempts: 8, baseDelayMs: 20, maxDelayMs: 2000 } });
   const engine = new SyncEngine({
     store, source, graph, graphUrl: w.double.url,
     settings: { deleteThreshold: 500, staging: false, flows: [], writeBackConsistencyGuid: false, ...opts.settings },
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.lease ? { lease: opts.lease } : {}),
   });
-  return { engine, store, close: async () => { await source.close(); await http.close(); } };
+  return { engine, store, graph, close: async () => { await source.close(); await http.close(); } };
+}
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * A gatehouse config for `w` in `dir` (SQLite store `state.db` there), for the CLI as a child
+ * process; `graph` and `sync` entries override the defaults (secret credential, scope = w.ou).
+ */
+export async function writeSyncConfig(w: SyncWorld, dir: string, over: { graph?: Record<string, unknown>; sync?: Record<string, unknown> } = {}): Promise<string> {
+  await writeFile(join(dir, 'dc-ca.pem'), w.bed.caCertPem);
+  await writeFile(join(dir, 'graph-ca.pem'), w.double.caCertPem);
+  const config = join(dir, 'gatehouse.yaml');
+  await writeFile(config, JSON.stringify({
+    directory: { kind: 'ldap', dcs: [w.bed.ldapsUrl], caFile: 'dc-ca.pem', baseDn: w.bed.baseDn, serviceAccount: { dn: w.bed.admin.dn, password: w.bed.admin.password } },
+    federation: { domains: [{ name: w.bed.realm }] },
+    keys: { keyEncryptionKey: randomBytes(32).toString('base64') },
+    store: { sqlitePath: 'state.db' },
+    graph: { tenantId: w.double.tenant.id, clientId: w.app.clientId, clientSecret: w.app.secret, authorityHost: w.double.url, graphUrl: w.double.url, caFile: 'graph-ca.pem', maxConcurrentBatches: 2, ...over.graph },
+    sync: { ous: [w.ou], ...over.sync },
+  }));
+  return config;
+}
+
+/** `gatehouse <args>` as a child process (stdout and stderr are pipes, so not a terminal). */
+export function gatehouse(args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: root, stdio: 'pipe' });
 }
 
 /** Graph writes the double saw (single calls and `$batch` items; not the `$batch` envelope). */
