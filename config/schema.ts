@@ -38,7 +38,10 @@ const server = z
       })
       .strict()
       .default({ certFile: 'tls/server.crt', keyFile: 'tls/server.key' }),
-    trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-* from a load balancer (client IP in audit events, insidecorporatenetwork).'),
+    trustedProxies: z
+      .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range'))
+      .default([])
+      .describe('Addresses of the load balancers in front of Gatehouse, whose X-Forwarded-For is believed (client IP for audit, extranet policy, insidecorporatenetwork). Never "all": a client could then claim any address.'),
     shutdownGraceMs: duration('How long a graceful shutdown waits for open requests before closing them (ms).', 10_000),
   })
   .strict();

@@ -16,7 +16,7 @@ export interface RunningGatehouse {
 export async function startGatehouse(config: Config, log: Logger): Promise<RunningGatehouse> {
   const readiness: Readiness = { ready: false };
   const runtime = await createRuntime(config, log);
-  const app = createApp({ log, readiness, trustProxy: config.server.trustProxy, routers: buildServices(runtime).routers });
+  const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: buildServices(runtime).routers });
   const server = await listenHttps(app, {
     host: config.server.listen.host,
     port: config.server.listen.port,

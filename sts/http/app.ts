@@ -11,10 +11,11 @@ export interface Readiness {
  * The public express app: helmet defaults, the AD FS probe, the protocol routers, and one place
  * that turns anything unexpected into a page that reveals nothing.
  */
-export function createApp(opts: { log: Logger; readiness: Readiness; trustProxy: boolean; routers?: Router[] }): Express {
+export function createApp(opts: { log: Logger; readiness: Readiness; trustedProxies: string[]; routers?: Router[] }): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', opts.trustProxy);
+  // Only named proxies: with `true` express believes the left-most X-Forwarded-For entry, which the client writes.
+  app.set('trust proxy', opts.trustedProxies.length > 0 ? opts.trustedProxies : false);
   app.use(
     helmet({
       // Our answers auto-POST forms to relying parties' reply URLs, so form-action must not be 'self' only;

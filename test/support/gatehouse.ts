@@ -99,13 +99,13 @@ export async function startTestGatehouse(opts: {
   } else directory = opts.directory;
 
   const input: ConfigInput = {
-    server: { publicUrl, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' }, shutdownGraceMs: 1000 },
     directory,
     federation: { domains: (opts.domains ?? ['corp.example.com']).map((name) => ({ name })) },
     keys: { keyEncryptionKey: Buffer.alloc(32, 3).toString('base64') },
     trusts: opts.trusts ?? [],
     log: { level: 'warn' },
     ...opts.extra,
+    server: { publicUrl, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' }, shutdownGraceMs: 1000, ...opts.extra?.server },
     entra: { replyUrl: opts.entraReplyUrl ?? 'https://login.microsoftonline.com/login.srf', ...opts.extra?.entra },
   };
   await writeFile(join(dir, 'gatehouse.yaml'), stringify(input));

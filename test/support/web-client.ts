@@ -10,7 +10,11 @@ export class WebClient {
   readonly setCookies: string[] = [];
   private readonly agent: Agent;
 
-  constructor(caPems: string[]) {
+  constructor(
+    caPems: string[],
+    /** Sent with every request (e.g. a forged X-Forwarded-For). */
+    private readonly headers: Record<string, string> = {},
+  ) {
     this.agent = new Agent({ connect: { ca: caPems } });
   }
 
@@ -25,7 +29,7 @@ export class WebClient {
   private async send(url: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<Response> {
     const u = new URL(url);
     const cookies = [...(this.jar.get(u.host) ?? new Map())].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(url, { ...init, redirect: 'manual', dispatcher: this.agent, headers: { ...init.headers, ...(cookies ? { cookie: cookies } : {}) } });
+    const res = await fetch(url, { ...init, redirect: 'manual', dispatcher: this.agent, headers: { ...this.headers, ...init.headers, ...(cookies ? { cookie: cookies } : {}) } });
     for (const c of res.headers.getSetCookie()) {
       this.setCookies.push(c);
       const [pair, ...attrs] = c.split(';');
