@@ -26,6 +26,15 @@ describe('HTTPS server', () => {
     assert.equal(res.headers.get('x-powered-by'), null);
   });
 
+  it('treats a cookie that is not valid percent-encoding as absent, not as an error', async () => {
+    const res = await fetch(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`, {
+      headers: { cookie: '__Host-gatehouse_sso=%; __Host-gatehouse_csrf=%E0%A4%A' },
+      dispatcher: new Agent({ connect: { ca: gh.tlsCertPem } }),
+    });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /name="Password"/);
+  });
+
   it('never writes a password into the log, whether the sign-in fails or succeeds', async () => {
     const client = new WebClient([gh.tlsCertPem]);
     for (const pw of ['wrong-but-secret-too', password]) {

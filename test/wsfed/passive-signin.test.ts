@@ -74,11 +74,12 @@ describe('WS-Federation passive sign-in', () => {
     assert.deepEqual(attribute(rstr, 'ImmutableID'), ['RDMiEWZViHeZqrvM3e7/AA==']);
     assert.deepEqual(attribute(rstr, 'UPN'), ['alice@corp.example.com']);
     assert.deepEqual(attribute(rstr, 'insidecorporatenetwork'), ['false']);
-    const sso = client.setCookies.find((c) => c.startsWith('gatehouse_sso='));
+    const sso = client.setCookies.find((c) => c.startsWith('__Host-gatehouse_sso='));
     assert.ok(sso, 'an SSO cookie was set');
     assert.match(sso, /; Secure/);
     assert.match(sso, /; HttpOnly/);
     assert.match(sso, /; SameSite=None/);
+    assert.match(sso, /; Path=\/;/, '__Host- cookies must have Path=/');
     assert.doesNotMatch(sso, /Max-Age|Expires/, 'a session cookie unless "keep me signed in" was chosen');
     const verified = await xmlsecVerify(fields.wresult!, signingCertPem, { attr: 'AssertionID', ns: SAML, element: 'Assertion' });
     assert.ok(verified.ok, verified.output);
@@ -111,7 +112,7 @@ describe('WS-Federation passive sign-in', () => {
     const res = await client.post(new URL(action, gh.url).href, { ...fields, UserName: 'alice@corp.example.com', Password: 'Passw0rd!', Kmsi: 'true' });
     const { fields: answer } = readForm(await res.text());
     assert.deepEqual(attribute(assertionOf(answer.wresult!), 'psso'), ['true']);
-    assert.match(client.setCookies.find((c) => c.startsWith('gatehouse_sso='))!, /Max-Age=28800/);
+    assert.match(client.setCookies.find((c) => c.startsWith('__Host-gatehouse_sso='))!, /Max-Age=28800/);
   });
 
   it('refuses, rather than downgrades, a request for MFA it cannot perform', async () => {

@@ -39,7 +39,7 @@ describe('SSO stops at once for an account disabled in AD after it signed in (Sa
     const after = await (await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${APP}`)).text();
     assert.doesNotMatch(after, /wresult/);
     assert.match(after, /name="Password"/);
-    assert.ok(!client.jar.get(new URL(gh.url).host)?.has('gatehouse_sso'), 'the session cookie is gone');
+    assert.ok(!client.jar.get(new URL(gh.url).host)?.has('__Host-gatehouse_sso'), 'the session cookie is gone');
     const store = sqliteStore(gh.config.store.sqlitePath);
     const events = await store.audit.recent(5, { user: user.upn });
     await store.close();
