@@ -24,21 +24,29 @@ export class FormsSignIn {
     private readonly deps: { pipeline: SignInPipeline; sessions: SsoSessions; csrf: Csrf; branding: Branding; audit: Audit },
   ) {}
 
-  async authenticate(req: Request, res: Response, sr: SignInRequest): Promise<SignedIn | undefined> {
+  /**
+   * `resumeUrl`: where the login form posts back — a fixed path with the protocol message the
+   * adapter re-encoded, never the request line (an absolute-form request could name another host).
+   */
+  async authenticate(req: Request, res: Response, sr: SignInRequest, resumeUrl: string): Promise<SignedIn | undefined> {
     const { pipeline, sessions } = this.deps;
+    // The requested method is audited, not echoed: the page must not display attacker-chosen text.
     const missing = pipeline.unsatisfiableMethods(sr);
-    if (missing.length) throw new RequestDenied('method-unavailable', `${signInMessages['method-unavailable']} (${missing.join(', ')})`);
+    if (missing.length) {
+      await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'method-unavailable', relyingParty: sr.trust.identifier, clientIp: sr.clientIp, details: { requested: missing.join(' ').slice(0, 512) } });
+      throw new RequestDenied('method-unavailable', signInMessages['method-unavailable']);
+    }
 
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (req.method === 'POST' && 'UserName' in body) {
       if (!(await this.deps.csrf.verify(req, body[this.deps.csrf.field]))) {
         await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'csrf', relyingParty: sr.trust.identifier, clientIp: sr.clientIp });
-        this.showLogin(req, res, sr, 'Your sign-in page expired or was already used. Sign in again.', body.UserName, 400);
+        this.showLogin(res, resumeUrl, sr, 'Your sign-in page expired or was already used. Sign in again.', body.UserName, 400);
         return undefined;
       }
       const outcome = await pipeline.withPassword(sr, body.UserName, body.Password, body.Kmsi === 'true');
       if (!outcome.ok) {
-        this.showLogin(req, res, sr, signInMessages[outcome.reason], body.UserName);
+        this.showLogin(res, resumeUrl, sr, signInMessages[outcome.reason], body.UserName);
         return undefined;
       }
       const session = await sessions.start(res, outcome.auth, outcome.auth.user.upn);
@@ -53,11 +61,11 @@ export class FormsSignIn {
       // The account was disabled, expired, locked or removed since: the session is over.
       await sessions.end(req, res);
     }
-    this.showLogin(req, res, sr, undefined, sr.loginHint);
+    this.showLogin(res, resumeUrl, sr, undefined, sr.loginHint);
     return undefined;
   }
 
-  private showLogin(req: Request, res: Response, sr: SignInRequest, error: string | undefined, username: unknown, status = 200): void {
+  private showLogin(res: Response, action: string, sr: SignInRequest, error: string | undefined, username: unknown, status = 200): void {
     res
       .status(status)
       .set('Cache-Control', 'no-store')
@@ -66,9 +74,9 @@ export class FormsSignIn {
       .send(
         loginPage({
           branding: this.deps.branding,
-          action: req.originalUrl,
+          action,
           csrfField: this.deps.csrf.field,
-          csrfToken: this.deps.csrf.issue(req, res),
+          csrfToken: this.deps.csrf.issue(res.req, res),
           username: typeof username === 'string' ? username.slice(0, 256) : undefined,
           error,
           relyingPartyName: sr.trust.name,

@@ -123,6 +123,24 @@ describe('WS-Federation passive sign-in', () => {
     assert.doesNotMatch(html, /name="Password"/);
   });
 
+  it('does not show attacker-chosen wauth text on its page', async () => {
+    const res = await new WebClient([gh.tlsCertPem]).get(signInUrl(ENTRA, { wauth: 'Your account is compromised. Call +1-555-0100' }));
+    assert.equal(res.status, 403);
+    assert.doesNotMatch(await res.text(), /compromised|555-0100/);
+  });
+
+  it('finishes a sign-in whose message arrived in a POST body', async () => {
+    const client = new WebClient([gh.tlsCertPem]);
+    const wctx = 'posted&context=1';
+    const page = await client.post(`${gh.url}/adfs/ls/`, { wa: 'wsignin1.0', wtrealm: ENTRA, wctx });
+    const { action, fields } = readForm(await page.text());
+    assert.ok(action.startsWith('/adfs/ls/?wa=wsignin1.0&'), action);
+    const res = await client.post(new URL(action, gh.url).href, { ...fields, UserName: 'alice@corp.example.com', Password: 'Passw0rd!' });
+    const answer = readForm(await res.text());
+    assert.equal(answer.action, LOGIN_SRF);
+    assert.equal(answer.fields.wctx, wctx);
+  });
+
   it('accepts the password wauth Entra sends for prompt=login (http and https forms, ENTRA.md §2.1)', async () => {
     for (const wauth of ['http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password', 'https://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password']) {
       const res = await new WebClient([gh.tlsCertPem]).get(signInUrl(ENTRA, { wauth, wfresh: '0' }));

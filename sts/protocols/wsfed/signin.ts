@@ -24,11 +24,18 @@ type SignInMessage = Extract<WsFedMessage, { wa: 'wsignin1.0' }>;
 export async function wsfedSignIn(deps: WsFedDeps, msg: SignInMessage, req: Request, res: Response): Promise<void> {
   const trust = findTrust(deps.trusts, msg.wtrealm);
   const returnTo = checkReply(trust, msg.wreply);
-  const signedIn = await deps.forms.authenticate(req, res, signInRequest(msg, trust, returnTo, req.ip ?? ''));
+  const signedIn = await deps.forms.authenticate(req, res, signInRequest(msg, trust, returnTo, req.ip ?? ''), resumeUrl(msg));
   if (!signedIn) return;
   const assertion = await deps.tokens.saml11(trust, signedIn.auth, 'wsfed');
   await deps.sessions.addParty(signedIn.session, { identifier: trust.identifier, signOutUrl: trust.signOutUrl });
   postResponse(res, deps.branding, returnTo, { wa: 'wsignin1.0', wresult: wsfedRstr(assertion, trust.identifier), wctx: msg.wctx });
+}
+
+/** The login form posts back to /adfs/ls/ with the sign-in message, so it works however it arrived (GET or POST). */
+function resumeUrl(msg: SignInMessage): string {
+  const { wa, wtrealm, wreply, wctx, whr, wfresh, wauth, username } = msg;
+  const params = Object.entries({ wa, wtrealm, wreply, wctx, whr, wfresh, wauth, username }).filter((e): e is [string, string] => e[1] !== undefined);
+  return `/adfs/ls/?${new URLSearchParams(params)}`;
 }
 
 function findTrust(trusts: TrustRegistry, wtrealm: string): RelyingPartyTrust {
