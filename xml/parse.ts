@@ -1,4 +1,5 @@
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { NOT_XML_CHAR } from './chars.js';
 
 /** Why a piece of network XML was refused; stable codes for logs and protocol errors. */
 export type XmlRejectReason =
@@ -85,6 +86,11 @@ function asRejection(err: unknown): XmlRejected {
   return new XmlRejected('malformed', message);
 }
 
+// xmldom lets character references such as &#0; and &#xFFFE; through.
+function checkChars(value: string): void {
+  if (NOT_XML_CHAR.test(value)) throw new XmlRejected('malformed', 'a character XML does not allow');
+}
+
 /** Belt and braces after parsing: one element at the top, no DTD or entity nodes anywhere. */
 function checkTree(doc: Document): void {
   let roots = 0;
@@ -107,10 +113,12 @@ function checkTree(doc: Document): void {
   }
   if (roots !== 1 || !doc.documentElement) throw new XmlRejected('not-one-root', `${roots} root elements`);
   forEachElement(doc.documentElement, (el) => {
+    for (let i = 0; i < el.attributes.length; i++) checkChars(el.attributes.item(i)!.value);
     for (let child: Node | null = el.firstChild; child; child = child.nextSibling) {
       if (child.nodeType === ENTITY_NODE || child.nodeType === ENTITY_REFERENCE_NODE || child.nodeType === DOCUMENT_TYPE_NODE) {
         throw new XmlRejected('doctype', 'entity node in the document');
       }
+      if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) checkChars(child.nodeValue ?? '');
     }
   });
 }

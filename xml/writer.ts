@@ -1,3 +1,5 @@
+import { NOT_XML_CHAR } from './chars.js';
+
 /**
  * The typed XML writer: every byte Gatehouse sends as XML is written here, escaped by construction
  * and already in Exclusive XML Canonicalization form (xml-exc-c14n §3, C14N 1.0 §2.3), so signing
@@ -109,8 +111,6 @@ interface Open {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
-// XML 1.0 Char production; anything else (C0 controls, lone surrogates, U+FFFE/F) cannot be written.
-const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const TEXT_SPECIAL = /[&<>\r]/g;
 const ATTR_SPECIAL = /[&<"\t\n\r]/g;
 const ESCAPES: Record<string, string> = {

@@ -47,6 +47,13 @@ describe('WS-Trust RST parsing', () => {
     assert.throws(() => parseRst(bytes(big), USERNAME_13), refusedFor('xml-too-large'));
   });
 
+  it('refuses a MessageID with a control character or of absurd length, before anything is echoed', () => {
+    const control = rst('msal-python-13', { username: 'a', password: 'b', to: TO_13, messageId: 'x&#1;' });
+    assert.throws(() => parseRst(bytes(control), USERNAME_13), refusedFor('xml-malformed'));
+    const long = rst('msal-python-13', { username: 'a', password: 'b', to: TO_13, messageId: 'x'.repeat(300) });
+    assert.throws(() => parseRst(bytes(long), USERNAME_13), refusedFor('bad-message-id'));
+  });
+
   it('refuses a PasswordDigest token', () => {
     const digest = rst('msal-python-13', { username: 'a', password: 'b', to: TO_13 }).replace(
       '<wsse:Password>',

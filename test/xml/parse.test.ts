@@ -23,6 +23,11 @@ describe('parseXml', () => {
     assert.ok(parseXml('<a>hello</a>', { maxBytes: 12 }));
   });
 
+  it('refuses characters XML does not allow, however they are written', () => {
+    for (const bad of ['<a>&#0;</a>', '<a>x&#1;</a>', '<a b="&#xFFFE;"/>', '<a>&#xD800;</a>', '<a>\u0001</a>']) rejects(bad, 'malformed');
+    assert.equal(textOf(parseXml('<a>&#x9;&#xA;ok&#x10000;</a>').documentElement!), '\t\nok\u{10000}');
+  });
+
   it('counts the cap in UTF-8 bytes, not characters', () => {
     rejects('<a>éééé</a>', 'too-large', { maxBytes: 10 });
   });

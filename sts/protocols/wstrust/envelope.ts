@@ -46,6 +46,8 @@ function readEnvelope(body: Uint8Array, endpoint: UsernameEndpoint): RstMessage 
   // ENTRA.md §6.2: the action names the version; a 2005 RST at the 1.3 endpoint (or the reverse) is refused.
   if (text(onlyChild(header, NS.wsa, 'Action')) !== endpoint.issueAction) throw new BadRequest('wrong-action');
   const messageId = optionalText(header, NS.wsa, 'MessageID');
+  // Echoed in RelatesTo: a URI (WS-Addressing 1.0 §3.2), bounded, so an odd one cannot break the answer.
+  if (messageId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(messageId)) throw new BadRequest('bad-message-id');
   const to = optionalText(header, NS.wsa, 'To');
 
   const security = onlyChild(header, NS.wsse, 'Security');
