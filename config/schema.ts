@@ -152,6 +152,13 @@ const branding = z
   })
   .strict();
 
+const lockout = z
+  .object({
+    extranetThreshold: z.number().int().min(0).default(10).describe('Failed passwords for one user from outside corporateNetwork before further extranet attempts are refused without asking AD (AD FS extranet lockout; 0: off). Keep it below AD’s own lockout threshold.'),
+    observationWindowMinutes: z.number().int().min(1).default(30).describe('How long failed extranet attempts are remembered.'),
+  })
+  .strict();
+
 const corporateNetwork = z
   .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR range'))
   .default([])
@@ -219,6 +226,7 @@ export const configSchema = z
     session: session.default(session.parse({})),
     branding: branding.default(branding.parse({})),
     corporateNetwork,
+    lockout: lockout.default(lockout.parse({})),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level of the JSON log on stdout.') })
       .strict()

@@ -8,6 +8,7 @@ import { wstrustRouter } from './protocols/wstrust/route.js';
 import type { Runtime } from './runtime.js';
 import { FormsSignIn } from './signin/forms.js';
 import { corporateNetwork } from './signin/network.js';
+import { ExtranetLockout } from './signin/extranet-lockout.js';
 import { SignInPipeline } from './signin/pipeline.js';
 import { SsoSessions } from './signin/session.js';
 import { TokenService } from './tokens/token-service.js';
@@ -22,6 +23,7 @@ export function buildServices(rt: Runtime) {
     directory: rt.directory,
     audit: rt.audit,
     insideCorporateNetwork: corporateNetwork(config.corporateNetwork),
+    lockout: new ExtranetLockout(rt.store.counters, { threshold: config.lockout.extranetThreshold, observationWindowMs: config.lockout.observationWindowMinutes * 60_000 }),
     log: rt.log.child({ part: 'signin' }),
   });
   const sessions = new SsoSessions(rt.store.sessions, new SealedValues(rt.masterKey, 'sso session'), {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
+import type { ExtranetLockout } from './extranet-lockout.js';
 import { checkPassword, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
 import { AuthMethod, type Authentication, type SignInRequest } from './types.js';
@@ -22,27 +23,42 @@ const passwordMethods = new Set<string>([
  */
 export class SignInPipeline {
   constructor(
-    private readonly deps: { directory: Directory; audit: Audit; insideCorporateNetwork: (ip: string) => boolean; log: Logger },
+    private readonly deps: {
+      directory: Directory;
+      audit: Audit;
+      insideCorporateNetwork: (ip: string) => boolean;
+      lockout: ExtranetLockout;
+      log: Logger;
+    },
   ) {}
+
+  insideCorporateNetwork(clientIp: string): boolean {
+    return this.deps.insideCorporateNetwork(clientIp);
+  }
 
   /**
    * Methods we cannot perform yet (MFA, certificate: roadmap) are refused rather than silently
    * downgraded: a relying party that asks for MFA must not get a password-only token.
    */
-  insideCorporateNetwork(clientIp: string): boolean {
-    return this.deps.insideCorporateNetwork(clientIp);
-  }
-
   unsatisfiableMethods(req: SignInRequest): string[] {
     return req.requestedMethods.filter((m) => !passwordMethods.has(m));
   }
 
   async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent = false): Promise<SignInOutcome> {
+    const typed = typeof username === 'string' ? username.slice(0, 256) : undefined;
+    const extranet = typed !== undefined && !this.insideCorporateNetwork(req.clientIp);
+    if (extranet && (await this.deps.lockout.isLocked(typed))) {
+      // Answered like a wrong password, as AD FS does, so the lockout tells a sprayer nothing.
+      await this.record(req, 'failure', typed, 'extranet-lockout');
+      return { ok: false, reason: 'bad-password' };
+    }
     const result = await checkPassword(this.deps.directory, username, password);
     if (!result.ok) {
-      await this.record(req, 'failure', typeof username === 'string' ? username.slice(0, 256) : undefined, result.reason);
+      if (extranet && (result.reason === 'bad-password' || result.reason === 'no-such-user')) await this.deps.lockout.failed(typed);
+      await this.record(req, 'failure', typed, result.reason);
       return result;
     }
+    if (extranet) await this.deps.lockout.succeeded(typed);
     const auth: Authentication = {
       user: result.user,
       methods: [AuthMethod.password],
