@@ -1,32 +1,13 @@
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/load.js';
 import { openStore } from '../store/index.js';
-import { objectErrors, type SyncProgress, type SyncReport } from '../sync/engine.js';
+import { objectErrors, type SyncReport } from '../sync/engine.js';
 import { syncEngineFromConfig } from '../sync/from-config.js';
+import { SYNC_LEASE, SyncBusyError } from '../sync/lease.js';
+import { runSyncLoop } from '../sync/loop.js';
+import { progressFor } from '../sync/progress.js';
 
 const configOption = ['-c, --config <file>', 'config file', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'] as const;
-
-/** Progress as JSON lines for logs and pipes; a bar with counts and rate on a terminal (issue [H] item 5). */
-function progressReporter(): { onProgress: (p: SyncProgress) => void; stop: () => void } {
-  if (!process.stderr.isTTY) {
-    return { onProgress: (p) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...p })}\n`), stop: () => undefined };
-  }
-  const bar = new cliProgress.SingleBar({ format: 'sync {phase} |{bar}| {value} writes  {rate}/s', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  const started = Date.now();
-  let running = false;
-  return {
-    onProgress: (p) => {
-      if (p.phase === 'export') {
-        if (!running) bar.start(0, 0, { phase: p.phase, rate: 0 });
-        running = true;
-        bar.setTotal(Math.max(p.done ?? 0, 1));
-        bar.update(p.done ?? 0, { phase: p.phase, rate: Math.round(((p.done ?? 0) * 1000) / Math.max(Date.now() - started, 1)) });
-      } else if (!running) process.stderr.write(`sync: ${p.phase}${p.message ? ` ${p.message}` : ''}\n`);
-    },
-    stop: () => running && bar.stop(),
-  };
-}
 
 function printReport(r: SyncReport, json: boolean): void {
   if (json) return void process.stdout.write(`${JSON.stringify({ run: r.run, pending: r.pending, upnFallbacks: r.upnFallbacks, errors: r.errors })}\n`);
@@ -39,7 +20,7 @@ function printReport(r: SyncReport, json: boolean): void {
 async function withEngine<T>(o: { config: string }, fn: (engine: Awaited<ReturnType<typeof syncEngineFromConfig>>['engine']) => Promise<T>): Promise<T> {
   const config = await loadConfig(o.config);
   const store = openStore(config);
-  const progress = progressReporter();
+  const progress = progressFor(process.stdout, process.stderr);
   const { engine, close } = await syncEngineFromConfig(config, store.sync, progress.onProgress);
   try {
     return await fn(engine);
@@ -50,29 +31,18 @@ async function withEngine<T>(o: { config: string }, fn: (engine: Awaited<ReturnT
   }
 }
 
-/** Runs every `seconds` until SIGINT/SIGTERM: the scheduler (30 min) and the DirSync watch mode (a few seconds). */
-async function loop(o: { config: string; json?: boolean }, seconds: number): Promise<void> {
-  let stop = false;
-  let wake: () => void = () => undefined;
-  const halt = () => {
-    stop = true;
-    wake();
-  };
+/** The scheduler or the watch mode until SIGINT/SIGTERM, which stop it after the run in progress. */
+async function loop(o: { config: string; json?: boolean }, mode: 'schedule' | 'watch', seconds: number): Promise<void> {
+  const stop = new AbortController();
+  const halt = () => stop.abort();
   process.once('SIGINT', halt);
   process.once('SIGTERM', halt);
-  await withEngine(o, async (engine) => {
-    while (!stop) {
-      try {
-        printReport(await engine.run(), o.json === true);
-      } catch (err) {
-        process.stderr.write(`sync: run failed: ${(err as Error).message}\n`);
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, seconds * 1000).unref();
-      });
-    }
-  });
+  await withEngine(o, (engine) => runSyncLoop(engine, {
+    mode, intervalMs: seconds * 1000, signal: stop.signal,
+    onReport: (r) => printReport(r, o.json === true),
+    onBusy: (err) => process.stderr.write(`sync: skipped: ${err.message}\n`),
+    onError: (err) => process.stderr.write(`sync: run failed: ${err.message}\n`),
+  }));
 }
 
 export function syncCommand(): Command {
@@ -80,7 +50,12 @@ export function syncCommand(): Command {
   sync.command('run').description('import from AD and export the changes to Entra (delta unless --full)').option(...configOption)
     .option('--full', 'full import instead of DirSync delta').option('--json', 'machine-readable report')
     .action(async (o: { config: string; full?: boolean; json?: boolean }) => {
-      const report = await withEngine(o, (engine) => engine.run({ full: o.full === true }));
+      const report = await withEngine(o, (engine) => engine.run({ full: o.full === true })).catch((err: unknown) => {
+        if (!(err instanceof SyncBusyError)) throw err;
+        process.stderr.write(`sync: not started: ${err.message}\n`);
+        process.exitCode = 4;
+      });
+      if (!report) return;
       printReport(report, o.json === true);
       if (report.run.outcome === 'stopped') process.exitCode = 3;
     });
@@ -99,7 +74,9 @@ export function syncCommand(): Command {
       try {
         const runs = await store.sync.recentRuns(5);
         const errors = await objectErrors(store.sync);
-        if (o.json) return void process.stdout.write(`${JSON.stringify({ runs, errors })}\n`);
+        const lease = await store.sync.getLease(SYNC_LEASE);
+        if (o.json) return void process.stdout.write(`${JSON.stringify({ runs, errors, lease })}\n`);
+        if (lease) process.stdout.write(`running now: ${lease.holder} (lease until ${lease.expiresAt.toISOString()})\n`);
         if (runs.length === 0) process.stdout.write('no sync run yet\n');
         for (const r of runs) process.stdout.write(`${r.startedAt.toISOString()} ${r.mode.padEnd(5)} ${r.outcome.padEnd(8)} ${JSON.stringify(r.counts)}${r.message ? ` ${r.message}` : ''}\n`);
         for (const e of errors) process.stdout.write(`error ${e.op} ${e.kind} ${e.dn}: ${e.message} (attempt ${e.attempts})\n`);
@@ -108,9 +85,9 @@ export function syncCommand(): Command {
       }
     });
   sync.command('schedule').description('run a delta sync every sync.scheduleMinutes until stopped').option(...configOption).option('--json', 'machine-readable reports')
-    .action(async (o: { config: string; json?: boolean }) => loop(o, ((await loadConfig(o.config)).sync?.scheduleMinutes ?? 30) * 60));
+    .action(async (o: { config: string; json?: boolean }) => loop(o, 'schedule', ((await loadConfig(o.config)).sync?.scheduleMinutes ?? 30) * 60));
   sync.command('watch').description('poll DirSync every few seconds and export each change at once').option(...configOption)
     .option('--interval <seconds>', 'seconds between polls', '5').option('--json', 'machine-readable reports')
-    .action(async (o: { config: string; interval: string; json?: boolean }) => loop(o, Math.max(1, Number(o.interval) || 5)));
+    .action(async (o: { config: string; interval: string; json?: boolean }) => loop(o, 'watch', Math.max(1, Number(o.interval) || 5)));
   return sync;
 }

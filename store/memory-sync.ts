@@ -1,4 +1,4 @@
-import type { SyncJournalEntry, SyncObjectRecord, SyncRunRecord, SyncStateStore } from './types.js';
+import type { SyncJournalEntry, SyncLease, SyncObjectRecord, SyncRunRecord, SyncStateStore } from './types.js';
 
 /** In-process sync state (issue [H]) for unit tests: the same contract as SQLite. */
 export function memorySyncStore(): SyncStateStore {
@@ -6,6 +6,7 @@ export function memorySyncStore(): SyncStateStore {
   const values = new Map<string, string>();
   const journal = new Map<string, SyncJournalEntry>();
   const runs = new Map<string, SyncRunRecord>();
+  const leases = new Map<string, SyncLease>();
   return {
     async listObjects() {
       return [...objects.values()].map((o) => structuredClone(o));
@@ -41,6 +42,19 @@ export function memorySyncStore(): SyncStateStore {
     },
     async recentRuns(limit) {
       return [...runs.values()].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime()).slice(0, limit).map((r) => structuredClone(r));
+    },
+    async acquireLease(name, holder, expiresAt, now, takeOverFrom) {
+      const current = leases.get(name);
+      if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeOverFrom) return false;
+      leases.set(name, { holder, expiresAt });
+      return true;
+    },
+    async getLease(name) {
+      const l = leases.get(name);
+      return l && { ...l };
+    },
+    async releaseLease(name, holder) {
+      if (leases.get(name)?.holder === holder) leases.delete(name);
     },
   };
 }

@@ -130,6 +130,12 @@ export interface SyncRunRecord {
   message?: string | undefined;
 }
 
+/** Who holds a named lease and until when (one sync at a time per store, issue [H] item 5). */
+export interface SyncLease {
+  holder: string;
+  expiresAt: Date;
+}
+
 export interface SyncStateStore {
   listObjects(): Promise<SyncObjectRecord[]>;
   getObject(anchor: string): Promise<SyncObjectRecord | undefined>;
@@ -145,6 +151,15 @@ export interface SyncStateStore {
   saveRun(run: SyncRunRecord): Promise<void>;
   /** Newest first. */
   recentRuns(limit: number): Promise<SyncRunRecord[]>;
+  /**
+   * One atomic step, safe across processes sharing the store: takes the lease (until `expiresAt`)
+   * when it is free, expired at `now`, already held by `holder` (a renewal) or held by exactly
+   * `takeOverFrom`; true when `holder` now holds it.
+   */
+  acquireLease(name: string, holder: string, expiresAt: Date, now: Date, takeOverFrom?: string): Promise<boolean>;
+  getLease(name: string): Promise<SyncLease | undefined>;
+  /** Gives the lease up if `holder` still holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
 }
 
 export interface Store {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AdSourceReader } from '../directory/source-reader.js';
+import type { AdSourceReader, SourceDelta } from '../directory/source-reader.js';
 import type { GraphClient } from '../entra/graph-client.js';
 import type { SyncObjectRecord, SyncRunRecord, SyncStateStore } from '../store/types.js';
 import { Exporter } from './export.js';
 import { applyImport } from './import.js';
+import { withSyncLease, type HeldLease, type LeaseOptions } from './lease.js';
 import type { AttributeFlow, TenantDomains } from './mapping.js';
 import { loadEntraIndex } from './match.js';
 import { describeOp, planMembers, planObjects, summarize, type Op, type PlanSummary } from './plan.js';
@@ -41,10 +42,34 @@ export interface SyncReport {
  */
 export class SyncEngine {
   constructor(
-    private readonly deps: { store: SyncStateStore; source: SyncSource; graph: GraphClient; graphUrl: string; settings: SyncSettings; onProgress?: (p: SyncProgress) => void },
+    private readonly deps: {
+      store: SyncStateStore; source: SyncSource; graph: GraphClient; graphUrl: string; settings: SyncSettings;
+      onProgress?: (p: SyncProgress) => void; lease?: LeaseOptions;
+    },
   ) {}
 
+  /** One run, holding the store's sync lease (SyncBusyError while another run holds it). */
   async run(options: { full?: boolean; preview?: boolean } = {}): Promise<SyncReport> {
+    return withSyncLease(this.deps.store, (lease) => this.runHeld(lease, options), this.deps.lease);
+  }
+
+  /**
+   * Watch mode (issue [H] item 5): one DirSync poll, and a run only when AD reported a change or a
+   * crashed run left intents — a quiet poll records no run and writes nothing to Graph.
+   */
+  async poll(): Promise<SyncReport | undefined> {
+    const { store, source } = this.deps;
+    return withSyncLease(store, async (lease) => {
+      const cookie = await store.getValue(COOKIE_KEY);
+      if (cookie === undefined) return this.runHeld(lease, {});
+      const delta = await source.readChanges(Buffer.from(cookie, 'base64'));
+      if (delta.changed.length > 0 || delta.gone.length > 0 || (await store.listIntents()).length > 0) return this.runHeld(lease, {}, delta);
+      await store.setValue(COOKIE_KEY, delta.cookie.toString('base64'));
+      return undefined;
+    }, this.deps.lease);
+  }
+
+  private async runHeld(lease: HeldLease, options: { full?: boolean; preview?: boolean }, delta?: SourceDelta): Promise<SyncReport> {
     const { store, settings } = this.deps;
     const progress = this.deps.onProgress ?? (() => undefined);
     const cookie = await store.getValue(COOKIE_KEY);
@@ -54,12 +79,13 @@ export class SyncEngine {
     try {
       const unfinished = await this.recover();
       progress({ phase: 'import' });
-      const upnFallbacks = await this.importSource(full, cookie);
+      const upnFallbacks = await this.importSource(full, cookie, delta);
       const records = await store.listObjects();
       const objectOps = planObjects(records);
-      const pending = summarize([...objectOps, ...planMembers(records, true)]);
-      const preview = [...objectOps, ...planMembers(records, true)].map(describeOp);
-      progress({ phase: 'plan', message: JSON.stringify(pending) });
+      const allOps = [...objectOps, ...planMembers(records, true)];
+      const pending = summarize(allOps);
+      const preview = allOps.map(describeOp);
+      progress({ phase: 'plan', total: allOps.length, message: JSON.stringify(pending) });
       run.counts = { ...pending, upnFallbacks: upnFallbacks.length };
       if (settings.deleteThreshold > 0 && pending.deletes > settings.deleteThreshold) {
         // Entra Connect's "prevent accidental deletes": the whole export stops, nothing is written.
@@ -68,7 +94,8 @@ export class SyncEngine {
       if (settings.staging || options.preview) {
         return await this.finish(run, 'staged', options.preview ? 'preview: nothing exported' : 'staging mode: nothing exported', pending, preview, upnFallbacks);
       }
-      const exporter = await this.export(run.id, objectOps, unfinished, progress);
+      lease.assertHeld();
+      const exporter = await this.export(run.id, objectOps, unfinished, (done) => progress({ phase: 'export', done, total: allOps.length }));
       run.counts = { ...run.counts, ...exporter.counts };
       return await this.finish(run, exporter.counts.errors > 0 ? 'partial' : 'success', undefined, pending, preview, upnFallbacks);
     } catch (err) {
@@ -99,7 +126,8 @@ export class SyncEngine {
     return new Set(creates.map((i) => i.anchor));
   }
 
-  private async importSource(full: boolean, cookie: string | undefined): Promise<{ dn: string; upn: string }[]> {
+  /** `delta`: changes a watch poll already read from `cookie`. */
+  private async importSource(full: boolean, cookie: string | undefined, delta: SourceDelta | undefined): Promise<{ dn: string; upn: string }[]> {
     const { store, source, graph, settings } = this.deps;
     const domains = await tenantDomains(graph);
     let seen;
@@ -110,10 +138,10 @@ export class SyncEngine {
       next = await source.watermark();
       seen = await source.readAll();
     } else {
-      const delta = await source.readChanges(Buffer.from(cookie ?? '', 'base64'));
-      seen = delta.changed;
-      gone = delta.gone;
-      next = delta.cookie;
+      const changes = delta ?? (await source.readChanges(Buffer.from(cookie ?? '', 'base64')));
+      seen = changes.changed;
+      gone = changes.gone;
+      next = changes.cookie;
     }
     const result = applyImport(await store.listObjects(), seen, gone, full, domains, settings.flows);
     await store.putObjects(result.records);
@@ -126,12 +154,12 @@ export class SyncEngine {
     return result.upnFallbacks;
   }
 
-  private async export(runId: string, objectOps: Op[], unfinished: Set<string>, progress: (p: SyncProgress) => void): Promise<Exporter> {
+  private async export(runId: string, objectOps: Op[], unfinished: Set<string>, progress: (done: number) => void): Promise<Exporter> {
     const { store, graph, graphUrl } = this.deps;
     let done = 0;
     const exporter = new Exporter(graph, store, runId, graphUrl, (n) => {
       done += n;
-      progress({ phase: 'export', done });
+      progress(done);
     });
     const creates = objectOps.filter((o) => o.kind === 'create');
     const claimed = new Set((await store.listObjects()).flatMap((r) => (r.entraId ? [r.entraId] : [])));

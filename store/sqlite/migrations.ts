@@ -63,6 +63,12 @@ const migrations: string[] = [
      data TEXT NOT NULL
    );
    CREATE INDEX sync_runs_started ON sync_runs (started_at);`,
+  // One sync at a time per store (issue [H]): a lease row taken by an atomic upsert.
+  `CREATE TABLE sync_leases (
+     name TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );`,
 ];
 
 export function migrate(db: Database.Database): number {

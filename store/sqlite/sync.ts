@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SyncJournalEntry, SyncObjectRecord, SyncRunRecord, SyncStateStore } from '../types.js';
+import type { SyncJournalEntry, SyncLease, SyncObjectRecord, SyncRunRecord, SyncStateStore } from '../types.js';
 
 type ObjectJson = Omit<SyncObjectRecord, 'error'> & { error: (Omit<NonNullable<SyncObjectRecord['error']>, 'at'> & { at: number }) | null };
 type RunJson = Omit<SyncRunRecord, 'startedAt' | 'finishedAt'> & { startedAt: number; finishedAt: number | null };
@@ -29,6 +29,12 @@ export function sqliteSyncStore(db: Database.Database): SyncStateStore {
     clearIntent: db.prepare('DELETE FROM sync_journal WHERE id = ?'),
     saveRun: db.prepare('INSERT INTO sync_runs (id, started_at, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data'),
     recentRuns: db.prepare('SELECT data FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT ?'),
+    // The upsert's WHERE makes take-if-free-or-ours one statement: SQLite runs it under its write lock.
+    acquireLease: db.prepare(`INSERT INTO sync_leases (name, holder, expires_at) VALUES (@name, @holder, @expires)
+      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+      WHERE sync_leases.holder = excluded.holder OR sync_leases.expires_at <= @now OR sync_leases.holder = @takeOver`),
+    getLease: db.prepare('SELECT holder, expires_at FROM sync_leases WHERE name = ?'),
+    releaseLease: db.prepare('DELETE FROM sync_leases WHERE name = ? AND holder = ?'),
   };
   const putAll = db.transaction((records: SyncObjectRecord[]) => {
     for (const r of records) q.put.run(r.anchor, r.kind, toJson(r));
@@ -80,6 +86,17 @@ export function sqliteSyncStore(db: Database.Database): SyncStateStore {
     },
     async recentRuns(limit) {
       return (q.recentRuns.all(limit) as { data: string }[]).map((r) => runFromJson(r.data));
+    },
+    async acquireLease(name, holder, expiresAt, now, takeOverFrom) {
+      const result = q.acquireLease.run({ name, holder, expires: expiresAt.getTime(), now: now.getTime(), takeOver: takeOverFrom ?? null });
+      return result.changes === 1;
+    },
+    async getLease(name): Promise<SyncLease | undefined> {
+      const row = q.getLease.get(name) as { holder: string; expires_at: number } | undefined;
+      return row && { holder: row.holder, expiresAt: new Date(row.expires_at) };
+    },
+    async releaseLease(name, holder) {
+      q.releaseLease.run(name, holder);
     },
   };
 }

@@ -35,7 +35,7 @@ describe('sync: certificate credential and ms-DS-ConsistencyGuid write-back', ()
   };
 
   it('syncs through `gatehouse sync run` with an app that authenticates by certificate (no secret configured)', async () => {
-    const dn = await addUser(w.ad, w.ou, 'cert-cora');
+    const dn = await addUser(w.ad, w.ou, `cert-cora${w.tag}`);
     await writeFile(join(dir, 'app.crt'), w.app.certificate.certificatePem);
     await writeFile(join(dir, 'app.key'), w.app.certificate.privateKeyPem);
     const config = await writeSyncConfig(w, dir, { graph: { clientSecret: undefined, certificate: { certFile: 'app.crt', keyFile: 'app.key' } } });
@@ -46,7 +46,7 @@ describe('sync: certificate credential and ms-DS-ConsistencyGuid write-back', ()
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, out);
     const { objectGuid } = await anchors(dn);
-    assert.equal(w.double.tenant.findUserByImmutableId(immutableIdFromBytes(objectGuid))?.userPrincipalName, 'cert-cora@corp.example.com');
+    assert.equal(w.double.tenant.findUserByImmutableId(immutableIdFromBytes(objectGuid))?.userPrincipalName, `cert-cora${w.tag}@corp.example.com`);
   });
 
   it('refuses to sync with a certificate the app does not have registered', async () => {
@@ -61,9 +61,9 @@ describe('sync: certificate credential and ms-DS-ConsistencyGuid write-back', ()
   });
 
   it('writes objectGUID into an empty ms-DS-ConsistencyGuid and leaves a set one alone', async () => {
-    const plain = await addUser(w.ad, w.ou, 'wb-walt');
+    const plain = await addUser(w.ad, w.ou, `wb-walt${w.tag}`);
     const ownAnchor = randomBytes(16);
-    const preset = await addUser(w.ad, w.ou, 'wb-pia');
+    const preset = await addUser(w.ad, w.ou, `wb-pia${w.tag}`);
     await w.ad.modify(preset, new Change({ operation: 'replace', modification: new Attribute({ type: 'mS-DS-ConsistencyGuid', values: [ownAnchor] }) }));
     assert.equal((await anchors(plain)).consistencyGuid, undefined);
 
@@ -73,7 +73,7 @@ describe('sync: certificate credential and ms-DS-ConsistencyGuid write-back', ()
       const walt = await anchors(plain);
       assert.ok(walt.consistencyGuid, 'ms-DS-ConsistencyGuid was written back');
       assert.deepEqual(walt.consistencyGuid, walt.objectGuid, 'the bytes of objectGUID, as Entra Connect writes them');
-      assert.equal(w.double.tenant.findUserByImmutableId(immutableIdFromBytes(walt.objectGuid))?.userPrincipalName, 'wb-walt@corp.example.com');
+      assert.equal(w.double.tenant.findUserByImmutableId(immutableIdFromBytes(walt.objectGuid))?.userPrincipalName, `wb-walt${w.tag}@corp.example.com`);
 
       const pia = await anchors(preset);
       assert.deepEqual(pia.consistencyGuid, ownAnchor, 'a set ms-DS-ConsistencyGuid is not overwritten');

@@ -18,7 +18,7 @@ describe('sync scheduler and the one-run-per-store lease', () => {
   let storeB: Store;
   before(async () => {
     w = await syncWorld('SyncSched');
-    await addUser(w.ad, w.ou, 'sched-sam');
+    await addUser(w.ad, w.ou, `sched-sam${w.tag}`);
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-sync-sched-'));
     // Two connections to one SQLite file: what two gatehouse processes on one node share.
     storeA = sqliteStore(join(dir, 'state.db'));
@@ -89,9 +89,9 @@ describe('sync scheduler and the one-run-per-store lease', () => {
       const dead = spawnSync(process.execPath, ['-e', '0']).pid;
       const deadHolder = `${hostname()}:${dead}:y`;
       assert.ok(await storeA.sync.acquireLease(SYNC_LEASE, deadHolder, new Date(now.getTime() + 60_000), now));
-      await replace(w.ad, `CN=sched-sam,${w.ou}`, 'department', ['After takeover']);
+      await replace(w.ad, `CN=sched-sam${w.tag},${w.ou}`, 'department', ['After takeover']);
       assert.equal((await e.engine.run()).run.outcome, 'success');
-      assert.equal([...w.double.tenant.users.values()].find((u) => u.userPrincipalName.startsWith('sched-sam@'))?.department, 'After takeover');
+      assert.equal([...w.double.tenant.users.values()].find((u) => u.userPrincipalName.startsWith(`sched-sam${w.tag}@`))?.department, 'After takeover');
       assert.equal(await storeA.sync.getLease(SYNC_LEASE), undefined);
     } finally {
       await e.close();

@@ -27,7 +27,7 @@ describe('sync watch mode (DirSync polling)', () => {
   });
 
   it('exports a change made in AD within a few polls, records no run for quiet polls, and stops cleanly', async () => {
-    const dn = await addUser(w.ad, w.ou, 'watch-wes', { attrs: { department: 'Before' } });
+    const dn = await addUser(w.ad, w.ou, `watch-wes${w.tag}`, { attrs: { department: 'Before' } });
     const immutableId = await immutableIdOf(dn);
     const e = makeEngine(w);
     try {
@@ -70,7 +70,7 @@ describe('sync watch mode (DirSync polling)', () => {
   });
 
   it('runs as `gatehouse sync watch`, prints progress as JSON lines when not on a terminal, and exits 0 on SIGTERM', async () => {
-    const dn = await addUser(w.ad, w.ou, 'watch-cli', { attrs: { title: 'Before' } });
+    const dn = await addUser(w.ad, w.ou, `watch-cli${w.tag}`, { attrs: { title: 'Before' } });
     const immutableId = await immutableIdOf(dn);
     const config = await writeSyncConfig(w, dir);
     const child = gatehouse(['sync', 'watch', '--interval', '1', '--json', '-c', config]);
