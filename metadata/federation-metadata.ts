@@ -1,3 +1,4 @@
+import { WS_NS } from '../xml/namespaces.js';
 import { randomUUID } from 'node:crypto';
 import type { Signer } from '../keys/signer.js';
 import { NameIdFormat } from '../sts/claims/types.js';
@@ -10,7 +11,7 @@ import type { AdfsEndpoints } from './endpoints.js';
 export const MD = namespace('md', 'urn:oasis:names:tc:SAML:2.0:metadata');
 export const FED = namespace('fed', 'http://docs.oasis-open.org/wsfed/federation/200706');
 const AUTH = namespace('auth', 'http://docs.oasis-open.org/wsfed/authorization/200706');
-const WSA = namespace('wsa', 'http://www.w3.org/2005/08/addressing');
+const WSA = namespace('wsa', WS_NS.wsa);
 const MEX = namespace('wsx', 'http://schemas.xmlsoap.org/ws/2004/09/mex');
 const XSI = namespace('xsi', 'http://www.w3.org/2001/XMLSchema-instance');
 

@@ -1,11 +1,12 @@
+import { WS_NS } from '../xml/namespaces.js';
 import { USERNAME_ENDPOINTS, type UsernameEndpoint } from '../sts/protocols/wstrust/versions.js';
 import { namespace, qname, XmlWriter, type Namespace } from '../xml/writer.js';
 
 const WSDL = namespace('wsdl', 'http://schemas.xmlsoap.org/wsdl/');
 const SOAP12 = namespace('soap12', 'http://schemas.xmlsoap.org/wsdl/soap12/');
-const WSP = namespace('wsp', 'http://schemas.xmlsoap.org/ws/2004/09/policy');
-const WSU = namespace('wsu', 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd');
-const WSA10 = namespace('wsa10', 'http://www.w3.org/2005/08/addressing');
+const WSP = namespace('wsp', WS_NS.wsp);
+const WSU = namespace('wsu', WS_NS.wsu);
+const WSA10 = namespace('wsa10', WS_NS.wsa);
 const WSAW = namespace('wsaw', 'http://www.w3.org/2006/05/addressing/wsdl');
 const SOAP_HTTP = 'http://schemas.xmlsoap.org/soap/http';
 // AD FS's WSDL keeps WCF's default target namespace, bound to tns for the port bindings.

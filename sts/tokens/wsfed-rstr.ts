@@ -1,3 +1,4 @@
+import { WS_NS } from '../../xml/namespaces.js';
 import { namespace, XmlWriter, type Namespace } from '../../xml/writer.js';
 import { samlTime, type Saml11Assertion } from './saml11-assertion.js';
 
@@ -25,11 +26,11 @@ export const TRUST_13: TrustVersion = {
 /** Exactly this string: MSAL.NET treats anything else as saml2-bearer (ENTRA.md §6.3). */
 export const SAML11_TOKEN_TYPE = 'urn:oasis:names:tc:SAML:1.0:assertion';
 
-const WSU = namespace('wsu', 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd');
-const WSP = namespace('wsp', 'http://schemas.xmlsoap.org/ws/2004/09/policy');
-const WSA = namespace('wsa', 'http://www.w3.org/2005/08/addressing');
-const WSSE = namespace('o', 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd');
-const WSSE11 = namespace('k', 'http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd');
+const WSU = namespace('wsu', WS_NS.wsu);
+const WSP = namespace('wsp', WS_NS.wsp);
+const WSA = namespace('wsa', WS_NS.wsa);
+const WSSE = namespace('o', WS_NS.wsse);
+const WSSE11 = namespace('k', WS_NS.wsse11);
 const SAML_V11_TOKEN_PROFILE = 'http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1';
 const SAML_ASSERTION_ID = 'http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID';
 

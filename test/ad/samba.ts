@@ -162,7 +162,8 @@ export async function sambaPid(layout: SambaLayout): Promise<number | null> {
   return Number.isInteger(pid) ? pid : null;
 }
 
-function groupAlive(pid: number): boolean {
+/** Whether any process of the group led by `pid` (a detached samba) is still alive. */
+export function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
     return true;

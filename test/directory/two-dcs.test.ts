@@ -1,3 +1,4 @@
+import { groupAlive } from '../ad/samba.js';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
@@ -38,14 +39,6 @@ async function createOnDc1(spec: FixtureSpec): Promise<FixtureUser> {
   }
 }
 
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 before(async () => {
   assert.ok(alice);

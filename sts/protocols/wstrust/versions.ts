@@ -1,3 +1,4 @@
+import { WS_NS } from '../../../xml/namespaces.js';
 import { TRUST_13, TRUST_2005, type TrustVersion } from '../../tokens/wsfed-rstr.js';
 
 /**
@@ -43,13 +44,13 @@ export const MEX_PATH = '/adfs/services/trust/mex';
 
 /** The namespaces of the SOAP envelope and its headers (SOAP 1.2, WS-Addressing 1.0, WSS 1.0). */
 export const NS = {
-  soap12: 'http://www.w3.org/2003/05/soap-envelope',
-  wsa: 'http://www.w3.org/2005/08/addressing',
+  soap12: WS_NS.soap12,
+  wsa: WS_NS.wsa,
   /** The submission version some older 2005 clients still put in AppliesTo. */
   wsa2004: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
-  wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
-  wsp: 'http://schemas.xmlsoap.org/ws/2004/09/policy',
+  wsse: WS_NS.wsse,
+  wsu: WS_NS.wsu,
+  wsp: WS_NS.wsp,
 } as const;
 
 /** WSS UsernameToken Profile 1.0 §4.1: the only password type we take (no Type attribute means this). */
