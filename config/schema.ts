@@ -149,6 +149,7 @@ const branding = z
     signInTitle: z.string().default('Sign in').describe('Heading of the sign-in page.'),
     helpText: z.string().optional().describe('A line under the form, e.g. where to get help.'),
     usernameHint: z.string().default('someone@example.com').describe('Placeholder of the user name field.'),
+    texts: z.record(z.string(), z.string()).default({}).describe('Replacements for the pages’ words, by key (translation or rewording); the keys and English defaults are in sts/ui/texts.ts.'),
   })
   .strict();
 

@@ -14,11 +14,13 @@ import { SsoSessions } from './signin/session.js';
 import { TokenService } from './tokens/token-service.js';
 import { TrustRegistry } from './trusts/trust.js';
 import { assetsRouter } from './ui/assets.js';
+import { resolveTexts } from './ui/texts.js';
 
 /** Wires the sign-in walk (ARCHITECTURE.md) from the runtime: one instance of each part per process. */
 export function buildServices(rt: Runtime) {
   const { config } = rt;
   const trusts = TrustRegistry.fromConfig(config);
+  const branding = { ...config.branding, texts: resolveTexts(config.branding.texts, config.file) };
   const pipeline = new SignInPipeline({
     directory: rt.directory,
     audit: rt.audit,
@@ -31,9 +33,9 @@ export function buildServices(rt: Runtime) {
     lifetimeMs: config.session.lifetimeMinutes * 60_000,
   });
   const csrf = new Csrf(deriveKey(rt.masterKey, 'csrf'), rt.store.counters);
-  const forms = new FormsSignIn({ pipeline, sessions, csrf, branding: config.branding, audit: rt.audit });
+  const forms = new FormsSignIn({ pipeline, sessions, csrf, branding, audit: rt.audit });
   const tokens = new TokenService({ signer: () => rt.signer, domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
-  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding: config.branding }), metadataRouter({ config, store: rt.store, signer: () => rt.signer })];
+  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding }), metadataRouter({ config, store: rt.store, signer: () => rt.signer })];
   routers.push(wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl }));
   return { trusts, pipeline, sessions, tokens, routers };
 }

@@ -16,16 +16,22 @@ export interface RunningGatehouse {
 export async function startGatehouse(config: Config, log: Logger): Promise<RunningGatehouse> {
   const readiness: Readiness = { ready: false };
   const runtime = await createRuntime(config, log);
-  const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: buildServices(runtime).routers });
-  const server = await listenHttps(app, {
-    host: config.server.listen.host,
-    port: config.server.listen.port,
-    certFile: config.server.tls.certFile,
-    keyFile: config.server.tls.keyFile,
-    graceMs: config.server.shutdownGraceMs,
-    readiness,
-    log,
-  });
+  let server: Awaited<ReturnType<typeof listenHttps>>;
+  try {
+    const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: buildServices(runtime).routers });
+    server = await listenHttps(app, {
+      host: config.server.listen.host,
+      port: config.server.listen.port,
+      certFile: config.server.tls.certFile,
+      keyFile: config.server.tls.keyFile,
+      graceMs: config.server.shutdownGraceMs,
+      readiness,
+      log,
+    });
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
   readiness.ready = true;
   return {
     port: server.port,

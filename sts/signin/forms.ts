@@ -5,7 +5,7 @@ import { RequestDenied } from '../protocols/errors.js';
 import type { Branding } from '../ui/layout.js';
 import { pageCsp } from '../ui/layout.js';
 import { loginPage } from '../ui/login-page.js';
-import { signInMessages } from '../ui/messages.js';
+import { failureText } from '../ui/texts.js';
 import type { SignInPipeline } from './pipeline.js';
 import type { LiveSession, SsoSessions } from './session.js';
 import type { Authentication, SignInRequest } from './types.js';
@@ -34,19 +34,19 @@ export class FormsSignIn {
     const missing = pipeline.unsatisfiableMethods(sr);
     if (missing.length) {
       await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'method-unavailable', relyingParty: sr.trust.identifier, clientIp: sr.clientIp, details: { requested: missing.join(' ').slice(0, 512) } });
-      throw new RequestDenied('method-unavailable', signInMessages['method-unavailable']);
+      throw new RequestDenied('method-unavailable', failureText(this.deps.branding.texts, 'method-unavailable'));
     }
 
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (req.method === 'POST' && 'UserName' in body) {
       if (!(await this.deps.csrf.verify(req, body[this.deps.csrf.field]))) {
         await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'csrf', relyingParty: sr.trust.identifier, clientIp: sr.clientIp });
-        this.showLogin(res, resumeUrl, sr, 'Your sign-in page expired or was already used. Sign in again.', body.UserName, 400);
+        this.showLogin(res, resumeUrl, sr, this.deps.branding.texts['login.formExpired'], body.UserName, 400);
         return undefined;
       }
       const outcome = await pipeline.withPassword(sr, body.UserName, body.Password, body.Kmsi === 'true');
       if (!outcome.ok) {
-        this.showLogin(res, resumeUrl, sr, signInMessages[outcome.reason], body.UserName);
+        this.showLogin(res, resumeUrl, sr, failureText(this.deps.branding.texts, outcome.reason), body.UserName);
         return undefined;
       }
       const session = await sessions.start(res, outcome.auth, outcome.auth.user.upn);

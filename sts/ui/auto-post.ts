@@ -10,11 +10,12 @@ export function autoPostPage(b: Branding, action: string, fields: Record<string,
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
-  const body = `<h1>Signing you in…</h1>
+  const t = b.texts;
+  const body = `<h1>${escapeHtml(t['post.heading'])}</h1>
 <form method="post" action="${escapeHtml(action)}" data-autopost>
 ${inputs}
-<p class="manual">Your browser is not running scripts. Select Continue to go on.</p>
-<button type="submit" class="manual">Continue</button>
+<p class="manual">${escapeHtml(t['post.noScript'])}</p>
+<button type="submit" class="manual">${escapeHtml(t['post.continue'])}</button>
 </form>`;
-  return page(b, 'Working…', body, { script: true });
+  return page(b, t['post.title'], body, { script: true });
 }

@@ -1,7 +1,9 @@
 import type { Config } from '../../config/load.js';
 import { escapeHtml } from './html.js';
+import type { Texts } from './texts.js';
 
-export type Branding = Config['branding'];
+/** Branding from config with its texts resolved (sts/ui/texts.ts). */
+export type Branding = Omit<Config['branding'], 'texts'> & { texts: Texts };
 
 /**
  * The page shell every page shares: branding from config, the accent colour as a CSS variable,

@@ -20,17 +20,17 @@ export function loginPage(p: LoginPageInput): string {
   const b = p.branding;
   const described = p.error ? ' aria-describedby="errorText" aria-invalid="true"' : '';
   const body = `<h1>${escapeHtml(b.signInTitle)}</h1>
-<p class="help">to ${escapeHtml(p.relyingPartyName)}</p>
+<p class="help">${escapeHtml(b.texts['login.to'])} ${escapeHtml(p.relyingPartyName)}</p>
 ${p.error ? `<p id="errorText" class="error" role="alert">${escapeHtml(p.error)}</p>` : ''}
 <form method="post" action="${escapeHtml(p.action)}" id="loginForm" novalidate>
 <input type="hidden" name="${escapeHtml(p.csrfField)}" value="${escapeHtml(p.csrfToken)}">
 <input type="hidden" name="AuthMethod" value="FormsAuthentication">
-<label for="userNameInput">User name</label>
+<label for="userNameInput">${escapeHtml(b.texts['login.userName'])}</label>
 <input id="userNameInput" name="UserName" type="email" autocomplete="username" spellcheck="false" required placeholder="${escapeHtml(b.usernameHint)}" value="${escapeHtml(p.username ?? '')}"${p.username ? '' : ' autofocus'}${described}>
-<label for="passwordInput">Password</label>
+<label for="passwordInput">${escapeHtml(b.texts['login.password'])}</label>
 <input id="passwordInput" name="Password" type="password" autocomplete="current-password" required${p.username ? ' autofocus' : ''}${described}>
-<label class="check"><input type="checkbox" name="Kmsi" value="true"> Keep me signed in</label>
-<button type="submit" id="submitButton">Sign in</button>
+<label class="check"><input type="checkbox" name="Kmsi" value="true"> ${escapeHtml(b.texts['login.keepSignedIn'])}</label>
+<button type="submit" id="submitButton">${escapeHtml(b.texts['login.submit'])}</button>
 </form>
 ${b.helpText ? `<p class="help">${escapeHtml(b.helpText)}</p>` : ''}`;
   return page(b, b.signInTitle, body);

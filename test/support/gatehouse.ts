@@ -110,7 +110,10 @@ export async function startTestGatehouse(opts: {
   };
   await writeFile(join(dir, 'gatehouse.yaml'), stringify(input));
   const config = await loadConfig(join(dir, 'gatehouse.yaml'));
-  const running = await startGatehouse(config, opts.log ?? createLogger('warn'));
+  const running = await startGatehouse(config, opts.log ?? createLogger('warn')).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent, fetch } from 'undici';
+import { ConfigError } from '../../config/load.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 
 const branding = {
@@ -10,6 +11,7 @@ const branding = {
   signInTitle: 'Welcome to Contoso',
   helpText: 'Call 555-0100 for help',
   usernameHint: 'you@contoso.example',
+  texts: { 'login.userName': 'Benutzername', 'login.password': 'Kennwort', 'login.submit': 'Anmelden' },
 };
 
 describe('branded, accessible pages', () => {
@@ -31,6 +33,19 @@ describe('branded, accessible pages', () => {
     assert.ok(html.includes('<h1>Welcome to Contoso</h1>'));
     assert.ok(html.includes('placeholder="you@contoso.example"'));
     assert.ok(html.includes('Call 555-0100 for help'));
+  });
+
+  it('uses the operator’s texts for labels and buttons', () => {
+    assert.ok(html.includes('<label for="userNameInput">Benutzername</label>'));
+    assert.ok(html.includes('<label for="passwordInput">Kennwort</label>'));
+    assert.ok(html.includes('>Anmelden</button>'));
+  });
+
+  it('refuses to start with a text key it does not know, naming the key', async () => {
+    await assert.rejects(
+      startTestGatehouse({ directory: { users: [] }, extra: { branding: { texts: { 'login.usrName': 'x' } } } }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'branding.texts.login.usrName',
+    );
   });
 
   it('labels every field, sets the language, and works without script', () => {

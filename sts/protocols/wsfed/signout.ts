@@ -36,14 +36,15 @@ export async function wsfedSignOut(deps: WsFedSignOutDeps, msg: Extract<WsFedMes
     clientIp: req.ip,
     details: { parties: cleanups.length, hadSession: ended !== undefined },
   });
-  const frames = cleanups.map((u) => `<iframe class="cleanup" title="Signing out of ${escapeHtml(u.host)}" src="${escapeHtml(u.href)}"></iframe>`).join('\n');
-  const link = back ? `<p><a id="continue" href="${escapeHtml(back)}">Continue</a></p>` : '';
+  const t = deps.branding.texts;
+  const frames = cleanups.map((u) => `<iframe class="cleanup" title="${escapeHtml(t['signout.frame'])} ${escapeHtml(u.host)}" src="${escapeHtml(u.href)}"></iframe>`).join('\n');
+  const link = back ? `<p><a id="continue" href="${escapeHtml(back)}">${escapeHtml(t['signout.continue'])}</a></p>` : '';
   res
     .status(200)
     .set('Cache-Control', 'no-store')
     .set('Content-Security-Policy', pageCsp(["'self'"], [...new Set(cleanups.map((u) => u.origin))]))
     .type('html')
-    .send(messagePage(deps.branding, { title: 'Signed out', message: 'You have signed out.', extra: `${frames}\n${link}` }));
+    .send(messagePage(deps.branding, { title: t['signout.title'], message: t['signout.message'], extra: `${frames}\n${link}` }));
 }
 
 /** wsignoutcleanup1.0 from a relying party: end our session quietly (AD FS answers with an image). */

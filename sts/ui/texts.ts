@@ -1,0 +1,60 @@
+import { ConfigError } from '../../config/load.js';
+import type { SignInFailure } from '../signin/pipeline.js';
+
+/*
+ * Every word the pages show, in one table an operator can translate or reword with
+ * `branding.texts` (config). Outcome messages: no-such-user and bad-password share AD FS's wording
+ * so the page does not reveal whether an account exists. AD reports the expiry, disabled and logon
+ * restriction sub-codes only for a correct password, so naming them tells an attacker nothing
+ * new; lockout (775) AD FS names too.
+ */
+const wrong = 'Incorrect user ID or password. Type the correct user ID and password, and try again.';
+
+const failures: Record<`failure.${SignInFailure}`, string> = {
+  'failure.no-such-user': wrong,
+  'failure.bad-password': wrong,
+  'failure.invalid-input': 'Enter your user ID in the format domain\\user or user@domain, and your password.',
+  'failure.password-expired': 'Your password has expired. Change your password, then sign in again.',
+  'failure.must-change-password': 'You must change your password before you can sign in.',
+  'failure.account-disabled': 'Your account is disabled. Contact your help desk.',
+  'failure.account-expired': 'Your account has expired. Contact your help desk.',
+  'failure.locked-out': 'Your account is locked. Try again later, or contact your help desk.',
+  'failure.logon-hours': 'You cannot sign in at this time of day.',
+  'failure.workstation': 'You cannot sign in from this device.',
+  'failure.directory-unavailable': 'Sign-in is not available right now. Try again in a few minutes.',
+  'failure.method-unavailable': 'The application asked for a sign-in method this service does not offer.',
+  'failure.session-user-gone': 'Your account could not be found. Sign in again.',
+  'failure.session-account-unusable': 'Sign in again.',
+};
+
+export const defaultTexts = {
+  'login.userName': 'User name',
+  'login.password': 'Password',
+  'login.keepSignedIn': 'Keep me signed in',
+  'login.submit': 'Sign in',
+  'login.to': 'to',
+  'login.formExpired': 'Your sign-in page expired or was already used. Sign in again.',
+  'post.title': 'Working…',
+  'post.heading': 'Signing you in…',
+  'post.noScript': 'Your browser is not running scripts. Select Continue to go on.',
+  'post.continue': 'Continue',
+  'signout.title': 'Signed out',
+  'signout.message': 'You have signed out.',
+  'signout.continue': 'Continue',
+  'signout.frame': 'Signing out of',
+  'page.reference': 'Reference',
+  ...failures,
+};
+
+export type TextKey = keyof typeof defaultTexts;
+export type Texts = Readonly<Record<TextKey, string>>;
+
+/** The defaults with the operator's `branding.texts` over them; an unknown key is a config error. */
+export function resolveTexts(overrides: Record<string, string>, configFile: string): Texts {
+  for (const key of Object.keys(overrides)) {
+    if (!(key in defaultTexts)) throw new ConfigError(configFile, `branding.texts.${key}`, `unknown text; known: ${Object.keys(defaultTexts).join(', ')}`);
+  }
+  return { ...defaultTexts, ...overrides };
+}
+
+export const failureText = (texts: Texts, reason: SignInFailure): string => texts[`failure.${reason}`];
