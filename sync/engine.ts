@@ -63,7 +63,10 @@ export class SyncEngine {
       const cookie = await store.getValue(COOKIE_KEY);
       if (cookie === undefined) return this.runHeld(lease, {});
       const delta = await source.readChanges(Buffer.from(cookie, 'base64'));
-      if (delta.changed.length > 0 || delta.gone.length > 0 || (await store.listIntents()).length > 0) return this.runHeld(lease, {}, delta);
+      // DirSync reports changes anywhere in the domain; a deletion or move matters only for an object we sync.
+      const synced = new Set((await store.listObjects()).filter((r) => r.desired !== null).map((r) => r.objectGuid));
+      const goneOfOurs = delta.gone.some((guid) => synced.has(guid));
+      if (delta.changed.length > 0 || goneOfOurs || (await store.listIntents()).length > 0) return this.runHeld(lease, {}, delta);
       await store.setValue(COOKIE_KEY, delta.cookie.toString('base64'));
       return undefined;
     }, this.deps.lease);

@@ -49,8 +49,13 @@ describe('sync watch mode (DirSync polling)', () => {
           if (seenAfterPolls !== undefined || tick - changedAtTick >= MAX_POLLS) stop.abort();
         },
       });
-      // Two quiet polls first: they must not count as runs.
+      // Quiet polls first: they must not count as runs, even while AD changes outside the scope
+      // (DirSync reports the whole domain; tests sharing the DC make such changes all the time).
       while (ticks < 2) await new Promise((r) => setTimeout(r, 50));
+      const stray = await addUser(w.ad, `OU=People,OU=Gatehouse,${w.bed.baseDn}`, `stray${w.tag}`);
+      await w.ad.del(stray);
+      const afterStray = ticks;
+      while (ticks < afterStray + 2) await new Promise((r) => setTimeout(r, 50));
       changedAtTick = ticks;
       await replace(w.ad, dn, 'department', ['Watched']);
       const result = await loop;
