@@ -1,4 +1,4 @@
-import type { AuthFailureReason } from './types.js';
+import type { AuthFailureReason, ChangePasswordResult } from './types.js';
 
 /**
  * AD's bind failures all come as invalidCredentials (49) with the Win32 error in the diagnostic
@@ -34,4 +34,18 @@ export function bindFailureReason(code: number | undefined, message: string): Au
   const known = sub === null ? undefined : bySubCode[sub];
   if (known) return known;
   return code === 49 ? 'bad-password' : 'directory-unavailable';
+}
+
+/**
+ * The typed reason AD gives for a refused password change (delete old + add new unicodePwd):
+ * constraintViolation (19) with the Win32 code first in the text. 00000056 ERROR_INVALID_PASSWORD
+ * = the old password is wrong; 0000052D ERROR_PASSWORD_RESTRICTION = length, complexity, history
+ * or minimum age (Samba 4.17 and Windows send the same codes).
+ */
+export function changeFailureReason(code: number | undefined, message: string): Exclude<ChangePasswordResult, { ok: true }>['reason'] {
+  if (code !== 19) return 'directory-unavailable';
+  const win32 = /^\s*([0-9a-f]{8}):/i.exec(message)?.[1]?.toUpperCase();
+  if (win32 === '00000056') return 'bad-password';
+  if (win32 === '0000052D') return 'policy';
+  return 'directory-unavailable';
 }

@@ -1,10 +1,11 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { isMap, isSeq, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { guidFromBytes, guidToBytes, immutableIdFromBytes, parseObjectGuid } from './guid.js';
+import { validChangeInput } from './password-change.js';
 import { parseUsername } from './username.js';
-import type { AuthResult, DcHealth, Directory, DirectoryUser, Upn, UserQuery } from './types.js';
+import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryUser, Upn, UserQuery } from './types.js';
 
 function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -34,6 +35,9 @@ export async function verifyPassword(password: string, encoded: string): Promise
   return timingSafeEqual(actual, expected);
 }
 
+// The file directory's whole password policy: AD's default minimum length (7) plus one.
+const minNewPasswordLength = 8;
+
 const fileUser = z.object({
   upn: z.string().min(3).includes('@'),
   sam: z.string().min(1),
@@ -54,6 +58,9 @@ type FileUser = z.infer<typeof fileSchema>['users'][number];
  * YAML file with scrypt hashes, answering like the LDAP directory does.
  */
 export class FileDirectory implements Directory {
+  /** File rewrites one after another, so two changes cannot lose each other's hash. */
+  private writes: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly path: string,
     private readonly users: FileUser[],
@@ -79,6 +86,45 @@ export class FileDirectory implements Directory {
     if (!(await verifyPassword(password, user.password))) return { ok: false, reason: 'bad-password', upn: user.upn };
     if (user.disabled) return { ok: false, reason: 'account-disabled', upn: user.upn };
     return { ok: true, user: this.toUser(user) };
+  }
+
+  /** Checks the old password, then rewrites the YAML with the new hash (temp file + rename, so a crash leaves the old file whole). */
+  async changePassword(username: string, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
+    if (!validChangeInput(username, oldPassword, newPassword)) return { ok: false, reason: 'invalid-input' };
+    const parsed = parseUsername(username.trim());
+    if (!parsed) return { ok: false, reason: 'invalid-input' };
+    const user = parsed.kind === 'upn' ? this.byUpn(parsed.upn) : this.bySam(parsed.sam);
+    if (!user) {
+      await verifyPassword(oldPassword, this.decoyHash);
+      return { ok: false, reason: 'no-such-user' };
+    }
+    const { upn } = user;
+    if (!(await verifyPassword(oldPassword, user.password))) return { ok: false, reason: 'bad-password', upn };
+    if (newPassword.length < minNewPasswordLength || newPassword === oldPassword) return { ok: false, reason: 'policy', upn };
+    const hash = await hashPassword(newPassword);
+    const write = this.writes.then(() => this.storeHash(upn, hash));
+    this.writes = write.catch(() => undefined);
+    try {
+      await write;
+    } catch {
+      return { ok: false, reason: 'directory-unavailable', upn };
+    }
+    return { ok: true, upn };
+  }
+
+  private async storeHash(upn: string, hash: string): Promise<void> {
+    // parseDocument keeps the operator's comments and layout; only the one hash changes.
+    const doc = parseDocument(await readFile(this.path, 'utf8'));
+    const users = doc.get('users');
+    if (!isSeq(users)) throw new Error(`${this.path}: users is not a list`);
+    const node = users.items.find((item) => isMap(item) && String(item.get('upn')).toLowerCase() === upn.toLowerCase());
+    if (!isMap(node)) throw new Error(`${this.path}: ${upn} is gone from the file`);
+    node.set('password', hash);
+    const temp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, doc.toString(), { mode: 0o600, flag: 'wx' });
+    await rename(temp, this.path);
+    const user = this.byUpn(upn);
+    if (user) user.password = hash;
   }
 
   async findUser(query: UserQuery): Promise<DirectoryUser | null> {

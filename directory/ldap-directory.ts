@@ -1,13 +1,14 @@
 import type { Entry, Filter } from 'ldapts';
-import { ResultCodeError } from 'ldapts';
-import { bindFailureReason } from './ad-errors.js';
+import { Attribute, Change, ResultCodeError } from 'ldapts';
+import { bindFailureReason, changeFailureReason } from './ad-errors.js';
 import { byCertificate, byObjectGuid, bySam, byUpn, groupsBySid } from './filters.js';
 import { guidToBytes } from './guid.js';
+import { unicodePwd, validChangeInput } from './password-change.js';
 import { DcPool, DirectoryUnavailable, type DcState } from './pool.js';
 import { sidToString } from './sid.js';
 import { binaryAttributes, buffers, toDirectoryUser, userAttributes } from './user-entry.js';
-import { parseUsername } from './username.js';
-import type { AuthResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, UserQuery } from './types.js';
+import { parseUsername, type ParsedUsername } from './username.js';
+import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, UserQuery } from './types.js';
 
 export interface LdapDirectoryOptions {
   /** ldaps://host[:port] or ldap://host[:port] (then StartTLS), tried in this order. */
@@ -68,16 +69,9 @@ export class LdapDirectory implements Directory {
     if (typeof password !== 'string' || password.length === 0) return { ok: false, reason: 'invalid-input' };
     const parsed = parseUsername(username);
     if (!parsed) return { ok: false, reason: 'invalid-input' };
+    const filter = this.signInFilter(parsed);
+    if (!filter) return { ok: false, reason: 'no-such-user' };
     try {
-      let filter: Filter;
-      if (parsed.kind === 'upn') {
-        filter = byUpn(parsed.upn);
-      } else {
-        if (parsed.domain && this.options.domainNetbios && parsed.domain.toUpperCase() !== this.options.domainNetbios.toUpperCase()) {
-          return { ok: false, reason: 'no-such-user' };
-        }
-        filter = bySam(parsed.sam);
-      }
       const entry = await this.searchOne(filter);
       if (!entry) return { ok: false, reason: 'no-such-user' };
       try {
@@ -93,6 +87,42 @@ export class LdapDirectory implements Directory {
       return user ? { ok: true, user } : { ok: false, reason: 'directory-unavailable' };
     } catch (err) {
       this.logFailure('authenticate', err);
+      return { ok: false, reason: 'directory-unavailable' };
+    }
+  }
+
+  /**
+   * The user's own change: one modify deleting the old unicodePwd value and adding the new one,
+   * which AD checks against the old password and the password policy (MS-ADTS 3.1.1.3.1.5.2) —
+   * unlike a replace, which is an administrator's reset. Samba refuses it on an anonymous
+   * connection (00002020) and a bind as the user fails while the password is expired, so it runs
+   * on the service account's connection; the right used is User-Change-Password, granted to Everyone.
+   */
+  async changePassword(username: string, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
+    if (!validChangeInput(username, oldPassword, newPassword)) return { ok: false, reason: 'invalid-input' };
+    const parsed = parseUsername(username.trim());
+    if (!parsed) return { ok: false, reason: 'invalid-input' };
+    const filter = this.signInFilter(parsed);
+    if (!filter) return { ok: false, reason: 'no-such-user' };
+    try {
+      const entry = await this.searchOne(filter);
+      if (!entry) return { ok: false, reason: 'no-such-user' };
+      const upn = this.upnOf(entry);
+      const who = upn ? { upn } : {};
+      try {
+        await this.pool.withService((client) => client.modify(entry.dn, [
+          new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(oldPassword)] }) }),
+          new Change({ operation: 'add', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(newPassword)] }) }),
+        ]));
+      } catch (err) {
+        if (!(err instanceof ResultCodeError)) throw err;
+        const reason = changeFailureReason(err.code, err.message);
+        if (reason === 'directory-unavailable') this.options.logger?.error({ code: err.code, error: err.message }, 'directory: unexpected password change answer');
+        return { ok: false, reason, ...who };
+      }
+      return { ok: true, ...who };
+    } catch (err) {
+      this.logFailure('changePassword', err);
       return { ok: false, reason: 'directory-unavailable' };
     }
   }
@@ -127,6 +157,13 @@ export class LdapDirectory implements Directory {
     }
     const { upn, altSecurityIdentity } = query.certificate;
     return byCertificate(upn && parseUsername(upn) ? upn : undefined, altSecurityIdentity && parseUsername(altSecurityIdentity) ? altSecurityIdentity : undefined);
+  }
+
+  /** The search for a typed sign-in name; null for `OTHERDOMAIN\sam`, which no user here has. */
+  private signInFilter(parsed: ParsedUsername): Filter | null {
+    if (parsed.kind === 'upn') return byUpn(parsed.upn);
+    if (parsed.domain && this.options.domainNetbios && parsed.domain.toUpperCase() !== this.options.domainNetbios.toUpperCase()) return null;
+    return bySam(parsed.sam);
   }
 
   private upnOf(entry: Entry): string | undefined {

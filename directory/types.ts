@@ -54,6 +54,11 @@ export type AuthResult =
   | { ok: true; user: DirectoryUser }
   | { ok: false; reason: AuthFailureReason; upn?: string };
 
+/** A user's own password change (old password known), as AD FS's update-password page does it. */
+export type ChangePasswordResult =
+  | { ok: true; upn?: string }
+  | { ok: false; reason: 'bad-password' | 'policy' | 'no-such-user' | 'invalid-input' | 'directory-unavailable'; upn?: string };
+
 export type UserQuery =
   | { upn: string }
   | { sam: string }
@@ -71,6 +76,8 @@ export interface DcHealth {
 export interface Directory {
   authenticate(username: string, password: string): Promise<AuthResult>;
   findUser(query: UserQuery): Promise<DirectoryUser | null>;
+  /** Works for an expired or must-change password too: that is what it is for. */
+  changePassword(username: string, oldPassword: string, newPassword: string): Promise<ChangePasswordResult>;
   checkHealth(): Promise<DcHealth[]>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { serviceIdentifier } from '../config/load.js';
 import { metadataRouter } from '../metadata/router.js';
+import { changePasswordRouter } from './http/change-password-route.js';
 import { Csrf } from './http/csrf.js';
 import { passiveRouter } from './http/passive-route.js';
 import { deriveKey, SealedValues } from './http/sealed-value.js';
@@ -36,6 +37,7 @@ export function buildServices(rt: Runtime) {
   const forms = new FormsSignIn({ pipeline, sessions, csrf, branding, audit: rt.audit });
   const tokens = new TokenService({ signer: () => rt.signer, domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
   const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding }), metadataRouter({ config, store: rt.store, signer: () => rt.signer })];
+  routers.push(changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit }));
   routers.push(wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl }));
   return { trusts, pipeline, sessions, tokens, routers };
 }

@@ -6,6 +6,7 @@ import type { Branding } from '../ui/layout.js';
 import { pageCsp } from '../ui/layout.js';
 import { loginPage } from '../ui/login-page.js';
 import { failureText } from '../ui/texts.js';
+import { changePasswordLink } from './change-password.js';
 import type { SignInPipeline } from './pipeline.js';
 import type { LiveSession, SsoSessions } from './session.js';
 import type { Authentication, SignInRequest } from './types.js';
@@ -46,7 +47,10 @@ export class FormsSignIn {
       }
       const outcome = await pipeline.withPassword(sr, body.UserName, body.Password, body.Kmsi === 'true');
       if (!outcome.ok) {
-        this.showLogin(res, resumeUrl, sr, failureText(this.deps.branding.texts, outcome.reason), body.UserName);
+        // AD FS links the expired / must-change answers to its update-password page.
+        const mustChange = outcome.reason === 'password-expired' || outcome.reason === 'must-change-password';
+        const typed = typeof body.UserName === 'string' ? body.UserName.slice(0, 256) : undefined;
+        this.showLogin(res, resumeUrl, sr, failureText(this.deps.branding.texts, outcome.reason), body.UserName, 200, mustChange ? changePasswordLink(typed, resumeUrl) : undefined);
         return undefined;
       }
       const session = await sessions.start(res, outcome.auth, outcome.auth.user.upn);
@@ -65,7 +69,7 @@ export class FormsSignIn {
     return undefined;
   }
 
-  private showLogin(res: Response, action: string, sr: SignInRequest, error: string | undefined, username: unknown, status = 200): void {
+  private showLogin(res: Response, action: string, sr: SignInRequest, error: string | undefined, username: unknown, status = 200, changePasswordUrl?: string): void {
     res
       .status(status)
       .set('Cache-Control', 'no-store')
@@ -80,6 +84,7 @@ export class FormsSignIn {
           username: typeof username === 'string' ? username.slice(0, 256) : undefined,
           error,
           relyingPartyName: sr.trust.name,
+          changePasswordUrl,
         }),
       );
   }

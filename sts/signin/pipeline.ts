@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
-import type { Directory } from '../../directory/types.js';
+import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
+import { validChangeInput } from '../../directory/password-change.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
 import { checkPassword, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
 import { AuthMethod, type Authentication, type SignInRequest } from './types.js';
 
 export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable';
+export type ChangePasswordFailure = Exclude<ChangePasswordResult, { ok: true }>['reason'];
+
 export type SignInOutcome = { ok: true; auth: Authentication } | { ok: false; reason: SignInFailure };
 
 /** wauth / RequestedAuthnContext values a password sign-in satisfies (ENTRA.md §2.1). */
@@ -68,6 +71,37 @@ export class SignInPipeline {
     };
     await this.record(req, 'success', result.user.upn);
     return { ok: true, auth };
+  }
+
+  /**
+   * The user's own password change (AD FS /adfs/portal/updatepassword/). It proves the old password,
+   * so from the extranet it counts toward the extranet lockout like a sign-in: otherwise it would
+   * be a password-guessing side door around it.
+   */
+  async changePassword(clientIp: string, username: unknown, oldPassword: unknown, newPassword: unknown): Promise<ChangePasswordResult> {
+    const typed = typeof username === 'string' ? username.trim().slice(0, 256) : undefined;
+    const audit = (result: ChangePasswordResult, reason?: string) => this.deps.audit.record({
+      type: 'password.change',
+      outcome: result.ok ? 'success' : 'failure',
+      user: result.upn ?? typed,
+      clientIp,
+      reason: reason ?? (result.ok ? undefined : result.reason),
+    });
+    if (!typed || typeof oldPassword !== 'string' || typeof newPassword !== 'string' || !validChangeInput(typed, oldPassword, newPassword)) {
+      const refused: ChangePasswordResult = { ok: false, reason: 'invalid-input' };
+      await audit(refused);
+      return refused;
+    }
+    const extranet = !this.insideCorporateNetwork(clientIp);
+    if (extranet && (await this.deps.lockout.isLocked(typed))) {
+      const locked: ChangePasswordResult = { ok: false, reason: 'bad-password' };
+      await audit(locked, 'extranet-lockout');
+      return locked;
+    }
+    const result = await this.deps.directory.changePassword(typed, oldPassword, newPassword);
+    if (extranet && !result.ok && (result.reason === 'bad-password' || result.reason === 'no-such-user')) await this.deps.lockout.failed(typed);
+    await audit(result);
+    return result;
   }
 
   /** SSO: the session's first-factor result with the user re-read, so disabled users stop at once. */

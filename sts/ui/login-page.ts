@@ -10,6 +10,8 @@ export interface LoginPageInput {
   username?: string | undefined;
   error?: string | undefined;
   relyingPartyName: string;
+  /** Shown with an expired / must-change answer: the update-password page for this user. */
+  changePasswordUrl?: string | undefined;
 }
 
 /**
@@ -22,6 +24,7 @@ export function loginPage(p: LoginPageInput): string {
   const body = `<h1>${escapeHtml(b.signInTitle)}</h1>
 <p class="help">${escapeHtml(b.texts['login.to'])} ${escapeHtml(p.relyingPartyName)}</p>
 ${p.error ? `<p id="errorText" class="error" role="alert">${escapeHtml(p.error)}</p>` : ''}
+${p.changePasswordUrl ? `<p><a href="${escapeHtml(p.changePasswordUrl)}" id="changePasswordLink">${escapeHtml(b.texts['login.changePassword'])}</a></p>` : ''}
 <form method="post" action="${escapeHtml(p.action)}" id="loginForm" novalidate>
 <input type="hidden" name="${escapeHtml(p.csrfField)}" value="${escapeHtml(p.csrfToken)}">
 <input type="hidden" name="AuthMethod" value="FormsAuthentication">

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../config/load.js';
-import type { SignInFailure } from '../signin/pipeline.js';
+import type { ChangePasswordFailure, SignInFailure } from '../signin/pipeline.js';
 
 /*
  * Every word the pages show, in one table an operator can translate or reword with
@@ -27,6 +27,15 @@ const failures: Record<`failure.${SignInFailure}`, string> = {
   'failure.session-account-unusable': 'Sign in again.',
 };
 
+// AD FS's update-password page words; an unknown user reads like a wrong password, as on the login page.
+const changeFailures: Record<`password.failure.${ChangePasswordFailure}`, string> = {
+  'password.failure.bad-password': wrong,
+  'password.failure.no-such-user': wrong,
+  'password.failure.policy': "The new password does not meet the domain's requirements for length, complexity or history, or the password was changed too recently. Choose a different password.",
+  'password.failure.invalid-input': 'Enter your user ID, your old password and a new password.',
+  'password.failure.directory-unavailable': failures['failure.directory-unavailable'],
+};
+
 export const defaultTexts = {
   'login.userName': 'User name',
   'login.password': 'Password',
@@ -43,7 +52,17 @@ export const defaultTexts = {
   'signout.continue': 'Continue',
   'signout.frame': 'Signing out of',
   'page.reference': 'Reference',
+  'login.changePassword': 'Change your password',
+  'password.title': 'Change password',
+  'password.old': 'Old password',
+  'password.new': 'New password',
+  'password.confirm': 'Confirm new password',
+  'password.submit': 'Change password',
+  'password.changed': 'Your password has been changed.',
+  'password.continue': 'Continue signing in',
+  'password.mismatch': 'The new password and its confirmation do not match.',
   ...failures,
+  ...changeFailures,
 };
 
 export type TextKey = keyof typeof defaultTexts;

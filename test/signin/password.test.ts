@@ -14,6 +14,10 @@ function watchedDirectory(): Directory & { calls: number } {
     async findUser() {
       return null;
     },
+    async changePassword() {
+      d.calls++;
+      return { ok: false as const, reason: 'bad-password' as const };
+    },
     async checkHealth() {
       return [];
     },
