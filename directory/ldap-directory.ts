@@ -67,13 +67,9 @@ export class LdapDirectory implements Directory {
   async authenticate(username: string, password: string): Promise<AuthResult> {
     // An empty simple bind is an unauthenticated bind that "succeeds" (RFC 4513 §5.1.2).
     if (typeof password !== 'string' || password.length === 0) return { ok: false, reason: 'invalid-input' };
-    const parsed = parseUsername(username);
-    if (!parsed) return { ok: false, reason: 'invalid-input' };
-    const filter = this.signInFilter(parsed);
-    if (!filter) return { ok: false, reason: 'no-such-user' };
     try {
-      const entry = await this.searchOne(filter);
-      if (!entry) return { ok: false, reason: 'no-such-user' };
+      const entry = await this.locate(username);
+      if (typeof entry === 'string') return { ok: false, reason: entry };
       try {
         await this.pool.bind(entry.dn, password);
       } catch (err) {
@@ -91,6 +87,15 @@ export class LdapDirectory implements Directory {
     }
   }
 
+  /** The entry a typed user name (UPN, DOMAIN\sam or sam) signs in as, or why there is none. */
+  private async locate(username: string): Promise<Entry | 'invalid-input' | 'no-such-user'> {
+    const parsed = parseUsername(username);
+    if (!parsed) return 'invalid-input';
+    const filter = this.signInFilter(parsed);
+    if (!filter) return 'no-such-user';
+    return (await this.searchOne(filter)) ?? 'no-such-user';
+  }
+
   /**
    * The user's own change: one modify deleting the old unicodePwd value and adding the new one,
    * which AD checks against the old password and the password policy (MS-ADTS 3.1.1.3.1.5.2) —
@@ -100,13 +105,9 @@ export class LdapDirectory implements Directory {
    */
   async changePassword(username: string, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
     if (!validChangeInput(username, oldPassword, newPassword)) return { ok: false, reason: 'invalid-input' };
-    const parsed = parseUsername(username.trim());
-    if (!parsed) return { ok: false, reason: 'invalid-input' };
-    const filter = this.signInFilter(parsed);
-    if (!filter) return { ok: false, reason: 'no-such-user' };
     try {
-      const entry = await this.searchOne(filter);
-      if (!entry) return { ok: false, reason: 'no-such-user' };
+      const entry = await this.locate(username.trim());
+      if (typeof entry === 'string') return { ok: false, reason: entry };
       const upn = this.upnOf(entry);
       const who = upn ? { upn } : {};
       try {
