@@ -4,7 +4,7 @@ import { ProtocolError } from '../protocols/errors.js';
 import { readWsFedMessage } from '../protocols/wsfed/message.js';
 import { wsfedSignIn, type WsFedDeps } from '../protocols/wsfed/signin.js';
 import { wsfedSignOut, wsfedSignOutCleanup } from '../protocols/wsfed/signout.js';
-import { pageCsp, type Branding } from '../ui/layout.js';
+import { sendPage, type Branding } from '../ui/layout.js';
 import { messagePage } from '../ui/message-page.js';
 
 export type PassiveDeps = WsFedDeps & { audit: Audit; branding: Branding };
@@ -32,12 +32,7 @@ export function passiveRouter(deps: PassiveDeps): Router {
   r.use(['/adfs/ls', '/adfs/ls/'], async (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!(err instanceof ProtocolError)) return next(err);
     await deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: err.reason, clientIp: req.ip, details: { path: req.path } });
-    res
-      .status(err.status)
-      .set('Cache-Control', 'no-store')
-      .set('Content-Security-Policy', pageCsp())
-      .type('html')
-      .send(messagePage(deps.branding, { title: err.title, message: err.userMessage, reference: err.reason }));
+    sendPage(res, messagePage(deps.branding, { title: err.title, message: err.userMessage, reference: err.reason }), { status: err.status });
   });
   return r;
 }

@@ -3,7 +3,7 @@ import type { Audit } from '../../health/audit.js';
 import type { Csrf } from '../http/csrf.js';
 import { escapeHtml } from '../ui/html.js';
 import { changePasswordPage } from '../ui/change-password-page.js';
-import { pageCsp, type Branding } from '../ui/layout.js';
+import { sendPage, type Branding } from '../ui/layout.js';
 import { messagePage } from '../ui/message-page.js';
 import type { SignInPipeline } from './pipeline.js';
 
@@ -58,11 +58,12 @@ export class ChangePasswordForm {
       return;
     }
     const extra = returnUrl ? `<p><a href="${escapeHtml(returnUrl)}" id="continueLink">${escapeHtml(texts['password.continue'])}</a></p>` : '';
-    this.headers(res).send(messagePage(this.deps.branding, { title: texts['password.title'], message: texts['password.changed'], extra }));
+    sendPage(res, messagePage(this.deps.branding, { title: texts['password.title'], message: texts['password.changed'], extra }));
   }
 
   private render(res: Response, p: { username?: string | undefined; returnUrl?: string | undefined; error?: string }, status = 200): void {
-    this.headers(res.status(status)).send(
+    sendPage(
+      res,
       changePasswordPage({
         branding: this.deps.branding,
         action: changePasswordPath,
@@ -72,10 +73,7 @@ export class ChangePasswordForm {
         returnUrl: p.returnUrl,
         error: p.error,
       }),
+      { status },
     );
-  }
-
-  private headers(res: Response): Response {
-    return res.set('Cache-Control', 'no-store').set('Content-Security-Policy', pageCsp()).type('html');
   }
 }

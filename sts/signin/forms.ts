@@ -3,7 +3,7 @@ import type { Audit } from '../../health/audit.js';
 import type { Csrf } from '../http/csrf.js';
 import { RequestDenied } from '../protocols/errors.js';
 import type { Branding } from '../ui/layout.js';
-import { pageCsp } from '../ui/layout.js';
+import { sendPage } from '../ui/layout.js';
 import { loginPage } from '../ui/login-page.js';
 import { failureText } from '../ui/texts.js';
 import { changePasswordLink } from './change-password.js';
@@ -70,22 +70,19 @@ export class FormsSignIn {
   }
 
   private showLogin(res: Response, action: string, sr: SignInRequest, error: string | undefined, username: unknown, status = 200, changePasswordUrl?: string): void {
-    res
-      .status(status)
-      .set('Cache-Control', 'no-store')
-      .set('Content-Security-Policy', pageCsp())
-      .type('html')
-      .send(
-        loginPage({
-          branding: this.deps.branding,
-          action,
-          csrfField: this.deps.csrf.field,
-          csrfToken: this.deps.csrf.issue(res.req, res),
-          username: typeof username === 'string' ? username.slice(0, 256) : undefined,
-          error,
-          relyingPartyName: sr.trust.name,
-          changePasswordUrl,
-        }),
-      );
+    sendPage(
+      res,
+      loginPage({
+        branding: this.deps.branding,
+        action,
+        csrfField: this.deps.csrf.field,
+        csrfToken: this.deps.csrf.issue(res.req, res),
+        username: typeof username === 'string' ? username.slice(0, 256) : undefined,
+        error,
+        relyingPartyName: sr.trust.name,
+        changePasswordUrl,
+      }),
+      { status },
+    );
   }
 }

@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import type { Config } from '../../config/load.js';
 import { escapeHtml } from './html.js';
 import type { Texts } from './texts.js';
@@ -22,8 +23,21 @@ ${body}
 </main></body></html>`;
 }
 
-/** CSP of our own pages: nothing inline but the accent colour, forms only to the given targets. */
-export function pageCsp(formTargets: string[] = ["'self'"], frameTargets: string[] = []): string {
+/**
+ * Sends one of our pages: never cached (it may carry a token or a CSRF value), and with a CSP that
+ * allows nothing inline but the accent colour, forms only to the given targets, frames only from
+ * the given origins.
+ */
+export function sendPage(res: Response, html: string, opts: { status?: number; formTargets?: string[]; frameTargets?: string[] } = {}): void {
+  res
+    .status(opts.status ?? 200)
+    .set('Cache-Control', 'no-store')
+    .set('Content-Security-Policy', pageCsp(opts.formTargets, opts.frameTargets))
+    .type('html')
+    .send(html);
+}
+
+function pageCsp(formTargets: string[] = ["'self'"], frameTargets: string[] = []): string {
   return [
     "default-src 'none'",
     "script-src 'self'",

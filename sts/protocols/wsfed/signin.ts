@@ -6,7 +6,7 @@ import type { TokenService } from '../../tokens/token-service.js';
 import { wsfedRstr } from '../../tokens/wsfed-rstr.js';
 import { allowedReply, type RelyingPartyTrust, type TrustRegistry } from '../../trusts/trust.js';
 import { autoPostPage } from '../../ui/auto-post.js';
-import { pageCsp, type Branding } from '../../ui/layout.js';
+import { sendPage, type Branding } from '../../ui/layout.js';
 import { InvalidReply, NoSuchTrust } from '../errors.js';
 import type { WsFedMessage } from './message.js';
 
@@ -71,10 +71,5 @@ function signInRequest(msg: SignInMessage, trust: RelyingPartyTrust, returnTo: s
 
 /** ENTRA.md §2.2: an auto-submitted form of wa, wresult and wctx (wctx byte for byte). */
 function postResponse(res: Response, branding: Branding, action: string, fields: Record<string, string | undefined>): void {
-  res
-    .status(200)
-    .set('Cache-Control', 'no-store')
-    .set('Content-Security-Policy', pageCsp([new URL(action).origin]))
-    .type('html')
-    .send(autoPostPage(branding, action, fields));
+  sendPage(res, autoPostPage(branding, action, fields), { formTargets: [new URL(action).origin] });
 }

@@ -3,7 +3,7 @@ import type { Audit } from '../../../health/audit.js';
 import type { SsoSessions } from '../../signin/session.js';
 import { allowedReply, type TrustRegistry } from '../../trusts/trust.js';
 import { escapeHtml } from '../../ui/html.js';
-import { pageCsp, type Branding } from '../../ui/layout.js';
+import { sendPage, type Branding } from '../../ui/layout.js';
 import { messagePage } from '../../ui/message-page.js';
 import type { WsFedMessage } from './message.js';
 
@@ -39,12 +39,8 @@ export async function wsfedSignOut(deps: WsFedSignOutDeps, msg: Extract<WsFedMes
   const t = deps.branding.texts;
   const frames = cleanups.map((u) => `<iframe class="cleanup" title="${escapeHtml(t['signout.frame'])} ${escapeHtml(u.host)}" src="${escapeHtml(u.href)}"></iframe>`).join('\n');
   const link = back ? `<p><a id="continue" href="${escapeHtml(back)}">${escapeHtml(t['signout.continue'])}</a></p>` : '';
-  res
-    .status(200)
-    .set('Cache-Control', 'no-store')
-    .set('Content-Security-Policy', pageCsp(["'self'"], [...new Set(cleanups.map((u) => u.origin))]))
-    .type('html')
-    .send(messagePage(deps.branding, { title: t['signout.title'], message: t['signout.message'], extra: `${frames}\n${link}` }));
+  const page = messagePage(deps.branding, { title: t['signout.title'], message: t['signout.message'], extra: `${frames}\n${link}` });
+  sendPage(res, page, { frameTargets: [...new Set(cleanups.map((u) => u.origin))] });
 }
 
 /** wsignoutcleanup1.0 from a relying party: end our session quietly (AD FS answers with an image). */
