@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { stringify } from 'yaml';
-import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
+import { makeLocalhostTls } from '../support/pki.js';
 import { provisionTestBed, stopTestBed } from '../ad/testbed.js';
 import { testBedDirectory } from '../support/gatehouse.js';
 
@@ -21,9 +21,9 @@ await rm(dir, { recursive: true, force: true });
 await mkdir(dir, { recursive: true });
 process.stderr.write('provisioning a Samba AD DC for corp.example.com …\n');
 const bed = await provisionTestBed({ dir: join(dir, 'ad'), realm: 'corp.example.com', netbios: 'CORP' });
-const tls = await generateSelfSignedCertificate({ subject: 'CN=localhost', validityDays: 30, keyBits: 2048, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], serverAuth: true });
-await writeFile(join(dir, 'server.crt'), derToPem(tls.certificateDer));
-await writeFile(join(dir, 'server.key'), tls.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+const tls = await makeLocalhostTls();
+await writeFile(join(dir, 'server.crt'), tls.certPem);
+await writeFile(join(dir, 'server.key'), tls.keyPem, { mode: 0o600 });
 await writeFile(
   join(dir, 'gatehouse.yaml'),
   stringify({
@@ -50,7 +50,7 @@ server.once('exit', async (code) => {
 });
 
 const url = `https://localhost:${port}`;
-const trustDemoCert = new Agent({ connect: { ca: derToPem(tls.certificateDer) } });
+const trustDemoCert = new Agent({ connect: { ca: tls.certPem } });
 for (let i = 0; i < 100; i++) {
   const ok = await fetch(`${url}/adfs/probe`, { dispatcher: trustDemoCert }).then((r) => r.ok, () => false);
   if (ok) break;

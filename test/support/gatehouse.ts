@@ -9,7 +9,8 @@ import { loadConfig, type Config } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { hashPassword } from '../../directory/file-directory.js';
 import { createLogger, type Logger } from '../../health/log.js';
-import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
+import { derToPem } from '../../keys/certificate.js';
+import { makeLocalhostTls } from './pki.js';
 import { startGatehouse } from '../../sts/start.js';
 import { readMetadata, signingCertificates } from '../metadata/read-metadata.js';
 import type { TestBed } from '../ad/testbed.js';
@@ -76,10 +77,10 @@ export async function startTestGatehouse(opts: {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-server-'));
   const port = await freePort();
   const publicUrl = `https://localhost:${port}`;
-  const tls = await generateSelfSignedCertificate({ subject: 'CN=localhost', validityDays: 2, keyBits: 2048, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], serverAuth: true });
-  const tlsCertPem = derToPem(tls.certificateDer);
+  const tls = await makeLocalhostTls();
+  const tlsCertPem = tls.certPem;
   await writeFile(join(dir, 'server.crt'), tlsCertPem);
-  await writeFile(join(dir, 'server.key'), tls.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  await writeFile(join(dir, 'server.key'), tls.keyPem);
 
   let directory: ConfigInput['directory'];
   if ('users' in opts.directory) {

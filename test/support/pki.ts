@@ -52,6 +52,14 @@ export async function makeServerCert(ca: TestCa, names: { ipAddresses?: string[]
   return { keyPem: keyPemOf(cert.privateKey), certPem: derToPem(cert.certificateDer) };
 }
 
+/** A self-signed TLS certificate for a loopback server (localhost, 127.0.0.1); clients trust `certPem` itself. */
+export async function makeLocalhostTls(): Promise<ServerTls> {
+  const cert = await generateCertificate({
+    subject: 'CN=localhost', serverAuth: true, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: VALIDITY_DAYS, keyBits: 2048,
+  });
+  return { keyPem: keyPemOf(cert.privateKey), certPem: derToPem(cert.certificateDer) };
+}
+
 /** A self-signed RSA-2048 certificate + key, as a token signer or a client certificate uses. */
 export async function makeTestCert(commonName = 'Gatehouse Test Signing'): Promise<TestCert> {
   const cert = await generateCertificate({ subject: `CN=${commonName}`, validityDays: VALIDITY_DAYS, keyBits: 2048 });

@@ -3,7 +3,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { derToPem, generateSelfSignedCertificate } from '../../keys/certificate.js';
+import { makeLocalhostTls } from './pki.js';
 
 const SAML = 'urn:oasis:names:tc:SAML:1.0:assertion';
 
@@ -13,7 +13,7 @@ const SAML = 'urn:oasis:names:tc:SAML:1.0:assertion';
  * shows who signed in, and records wsignoutcleanup1.0 calls.
  */
 export async function startTestRelyingParty(idpCertPem: () => string) {
-  const tls = await generateSelfSignedCertificate({ subject: 'CN=localhost', validityDays: 2, keyBits: 2048, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], serverAuth: true });
+  const tls = await makeLocalhostTls();
   const signIns: string[] = [];
   const cleanups: string[] = [];
   const app = express();
@@ -37,13 +37,13 @@ export async function startTestRelyingParty(idpCertPem: () => string) {
     cleanups.push(new Date().toISOString());
     res.type('text/plain').send('signed out');
   });
-  const server = createServer({ key: tls.privateKey.export({ format: 'pem', type: 'pkcs8' }), cert: derToPem(tls.certificateDer) }, app);
+  const server = createServer({ key: tls.keyPem, cert: tls.certPem }, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://localhost:${(server.address() as AddressInfo).port}`;
   return {
     url,
     replyUrl: `${url}/wsfed`,
-    certPem: derToPem(tls.certificateDer),
+    certPem: tls.certPem,
     signIns,
     cleanups,
     close: () => new Promise<void>((resolve) => {
