@@ -3,7 +3,7 @@
 # Samba AD test bed, runs every test under node's own runner, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash test/setup/debian-packages.sh samba ldb-tools smbclient iproute2 xmlsec1 chromium python3-msal postgresql openssl
+bash test/setup/debian-packages.sh tests
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 npm run --silent typecheck

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { makeTestBedTls } from './ca.js';
 import { createLockoutPso, filetimeDaysAgo, createServiceAccount, createStructure, createUser, fixtureSpecs, type FixtureSpec, type FixtureUser } from './fixtures.js';
+import { assertSambaInstalled } from './preflight.js';
 import { claimLoopbackAddress, releaseLoopbackAddress, transferLoopbackLock } from './loopback.js';
 import { stopSecondDc } from './second-dc.js';
 import { provisionDomain, writeRawAttribute, sambaLayout, startSamba, stopSamba, waitForLdaps, writeSmbConf } from './samba.js';
@@ -62,6 +63,7 @@ export async function provisionTestBed(options: ProvisionOptions): Promise<TestB
   const baseDn = baseDnOf(realm);
   const hostName = 'dc1';
   const fqdn = `${hostName}.${realm}`;
+  await assertSambaInstalled();
   await mkdir(options.dir, { recursive: true });
   const host = await claimLoopbackAddress();
   try {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Agent, fetch } from 'undici';
 
+const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('npm run demo', () => {
@@ -22,6 +25,13 @@ describe('npm run demo', () => {
       assert.equal(res.status, 200);
       const login = await fetch('https://localhost:8443/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline', { dispatcher: new Agent({ connect: { rejectUnauthorized: false } }) });
       assert.match(await login.text(), /name="UserName"/);
+      // The printed CLI lines work beside the running demo, as a newcomer would paste them.
+      const printed = /^\s+(node dist\/cli\/main\.js keys list -c \S+)$/m.exec(output)?.[1];
+      assert.ok(printed, output);
+      const keys = await run('sh', ['-c', printed], { cwd: root });
+      assert.match(keys.stdout, /active/);
+      const viaEnv = await run(process.execPath, ['dist/cli/main.js', 'keys', 'list', '--json'], { cwd: tmpdir(), env: { ...process.env, GATEHOUSE_CONFIG: /GATEHOUSE_CONFIG=(\S+)/.exec(output)?.[1] ?? '' } });
+      assert.ok(Array.isArray(JSON.parse(viaEnv.stdout)));
     } finally {
       if (demo.exitCode === null) process.kill(-demo.pid!, 'SIGTERM');
       await exited;

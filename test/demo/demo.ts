@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { stringify } from 'yaml';
 import { makeLocalhostTls } from '../support/pki.js';
@@ -15,6 +15,7 @@ import { testBedDirectory } from '../support/gatehouse.js';
 const root = resolve(import.meta.dirname, '../..');
 const dir = join(root, 'var/demo');
 const port = Number(process.env.GATEHOUSE_DEMO_PORT ?? 8443);
+const configPath = join(dir, 'gatehouse.yaml');
 
 await stopTestBed(join(dir, 'ad')).catch(() => undefined);
 await rm(dir, { recursive: true, force: true });
@@ -25,7 +26,7 @@ const tls = await makeLocalhostTls();
 await writeFile(join(dir, 'server.crt'), tls.certPem);
 await writeFile(join(dir, 'server.key'), tls.keyPem, { mode: 0o600 });
 await writeFile(
-  join(dir, 'gatehouse.yaml'),
+  configPath,
   stringify({
     server: { publicUrl: `https://localhost:${port}`, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' } },
     directory: testBedDirectory(bed, bed.caCertPath),
@@ -36,7 +37,7 @@ await writeFile(
   { mode: 0o600 },
 );
 
-const server = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'serve', '-c', join(dir, 'gatehouse.yaml')], { stdio: ['ignore', 'inherit', 'inherit'] });
+const server = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'serve', '-c', configPath], { stdio: ['ignore', 'inherit', 'inherit'] });
 const stop = async () => {
   server.kill('SIGTERM');
   await stopTestBed(join(dir, 'ad'));
@@ -61,5 +62,9 @@ Gatehouse demo is ready (self-signed TLS certificate):
   ${url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline
   user alice@corp.example.com   password Passw0rd!
   federation metadata: ${url}/FederationMetadata/2007-06/FederationMetadata.xml
+The CLI on this demo (its config is ${configPath}), from ${root}:
+  node dist/cli/main.js doctor -c ${relative(root, configPath)}
+  node dist/cli/main.js keys list -c ${relative(root, configPath)}
+  or: export GATEHOUSE_CONFIG=${configPath}
 Ctrl-C stops Gatehouse and the domain controller.
 `);
