@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,7 @@ describe('npm run demo', () => {
       assert.ok(printed, output);
       const keys = await run('sh', ['-c', printed], { cwd: root });
       assert.match(keys.stdout, /active/);
-      const viaEnv = await run(process.execPath, ['dist/cli/main.js', 'keys', 'list', '--json'], { cwd: tmpdir(), env: { ...process.env, GATEHOUSE_CONFIG: /GATEHOUSE_CONFIG=(\S+)/.exec(output)?.[1] ?? '' } });
+      const viaEnv = await run(process.execPath, [join(root, 'dist/cli/main.js'), 'keys', 'list', '--json'], { cwd: tmpdir(), env: { ...process.env, GATEHOUSE_CONFIG: /GATEHOUSE_CONFIG=(\S+)/.exec(output)?.[1] ?? '' } });
       assert.ok(Array.isArray(JSON.parse(viaEnv.stdout)));
     } finally {
       if (demo.exitCode === null) process.kill(-demo.pid!, 'SIGTERM');
