@@ -63,7 +63,7 @@ const ldapDirectory = z
     startTls: z.boolean().default(false).describe('Use StartTLS on ldap:// URLs (AD refuses simple binds without transport encryption).'),
     caFile: z.string().optional().describe('PEM CA bundle that signed the DCs’ LDAPS certificates; system CAs when absent.'),
     baseDn: z.string().min(1).describe('Search base for users and groups, e.g. DC=corp,DC=example,DC=com.'),
-    netbiosDomain: z.string().optional().describe('NetBIOS domain name accepted in DOMAIN\\user sign-ins.'),
+    netbiosDomain: z.string().optional().describe('NetBIOS domain name accepted in DOMAIN\\user sign-ins (any other DOMAIN\\ is no user of ours); read from the domain’s crossRef in CN=Partitions when absent.'),
     serviceAccount: z
       .object({ dn: z.string().min(1).describe('DN or UPN of the lookup account.'), password: secret })
       .strict()
@@ -78,6 +78,7 @@ const fileDirectory = z
   .object({
     kind: z.literal('file'),
     path: z.string().min(1).describe('YAML file of users with scrypt password hashes (for machines without AD).'),
+    netbiosDomain: z.string().optional().describe('NetBIOS domain name accepted in DOMAIN\\user sign-ins; the first label of each user’s UPN suffix, upper-cased, when absent.'),
   })
   .strict();
 
@@ -160,6 +161,12 @@ const lockout = z
   })
   .strict();
 
+const rateLimit = z
+  .object({
+    perAddressPerMinute: z.number().int().min(0).default(600).describe('Credential-bearing requests (login and change-password form posts, WS-Trust) one client address may send per minute before it is answered 429 with Retry-After, across every node sharing the store; 0: off. Parsing and a directory bind are the work an unauthenticated client can make us do.'),
+  })
+  .strict();
+
 const corporateNetwork = z
   .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR range'))
   .default([])
@@ -228,6 +235,7 @@ export const configSchema = z
     branding: branding.default(branding.parse({})),
     corporateNetwork,
     lockout: lockout.default(lockout.parse({})),
+    rateLimit: rateLimit.default(rateLimit.parse({})),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level of the JSON log on stdout.') })
       .strict()

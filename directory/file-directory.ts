@@ -3,9 +3,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { isMap, isSeq, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { guidFromBytes, guidToBytes, immutableIdFromBytes, parseObjectGuid } from './guid.js';
-import { validChangeInput } from './password-change.js';
-import { parseUsername } from './username.js';
-import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryUser, Upn, UserQuery } from './types.js';
+import { parseUsername, validPassword, type ParsedUsername } from './credentials.js';
+import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryUser, LocatedAccount, LocateResult, Upn, UserQuery } from './types.js';
 
 function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -53,6 +52,23 @@ const fileUser = z.object({
 const fileSchema = z.object({ users: z.array(fileUser) });
 type FileUser = z.infer<typeof fileSchema>['users'][number];
 
+/** What `locate` found: the user's record, or none for a name no account has. */
+class FileAccount implements LocatedAccount {
+  readonly upn: string | undefined;
+  constructor(readonly key: string, readonly user: FileUser | undefined) {
+    this.upn = user?.upn;
+  }
+}
+
+/**
+ * AD's default NetBIOS domain name: the first label of the DNS domain, upper-cased, at most 15
+ * characters (MS-ADTS 3.1.1.1.5). The file directory has no domain of its own, so a user's is
+ * taken from their UPN suffix unless one is configured.
+ */
+function defaultNetbios(upn: string): string {
+  return (upn.split('@')[1] ?? '').split('.')[0]!.toUpperCase().slice(0, 15);
+}
+
 /**
  * The embedded directory for machines without AD (demo, tests of upper layers): users in a
  * YAML file with scrypt hashes, answering like the LDAP directory does.
@@ -66,19 +82,47 @@ export class FileDirectory implements Directory {
     private readonly users: FileUser[],
     /** Checked when the user does not exist, so both answers take one scrypt (no user enumeration by time). */
     private readonly decoyHash: string,
+    /** The NetBIOS domain accepted in DOMAIN\sam; per user from the UPN suffix when unset. */
+    private readonly netbiosDomain: string | undefined,
   ) {}
 
-  static async load(path: string): Promise<FileDirectory> {
+  static async load(path: string, options: { netbiosDomain?: string | undefined } = {}): Promise<FileDirectory> {
     const parsed = fileSchema.safeParse(parse(await readFile(path, 'utf8')));
     if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return new FileDirectory(path, parsed.data.users, await hashPassword(randomBytes(16).toString('base64')));
+    return new FileDirectory(path, parsed.data.users, await hashPassword(randomBytes(16).toString('base64')), options.netbiosDomain);
   }
 
-  async authenticate(username: string, password: string): Promise<AuthResult> {
-    if (typeof password !== 'string' || password.length === 0) return { ok: false, reason: 'invalid-input' };
-    const parsed = parseUsername(username);
+  async locate(username: string): Promise<LocateResult> {
+    const parsed = parseUsername(username.trim());
     if (!parsed) return { ok: false, reason: 'invalid-input' };
-    const user = parsed.kind === 'upn' ? this.byUpn(parsed.upn) : this.bySam(parsed.sam);
+    const user = this.signInUser(parsed);
+    if (user) return { ok: true, account: new FileAccount(`guid:${parseObjectGuid(user.objectGuid)}`, user) };
+    const name = parsed.kind === 'upn' ? parsed.upn : parsed.domain ? `${parsed.domain}\\${parsed.sam}` : parsed.sam;
+    return { ok: true, account: new FileAccount(`name:${name.toLowerCase()}`, undefined) };
+  }
+
+  /** The user a typed name signs in as; `OTHERDOMAIN\sam` is nobody (as in AD). */
+  private signInUser(parsed: ParsedUsername): FileUser | undefined {
+    if (parsed.kind === 'upn') return this.byUpn(parsed.upn);
+    const user = this.bySam(parsed.sam);
+    if (!user || parsed.domain === undefined) return user;
+    return parsed.domain.toUpperCase() === (this.netbiosDomain ?? defaultNetbios(user.upn)).toUpperCase() ? user : undefined;
+  }
+
+  private async account(who: string | LocatedAccount): Promise<FileAccount | { ok: false; reason: 'invalid-input' | 'directory-unavailable' }> {
+    if (typeof who !== 'string') {
+      if (!(who instanceof FileAccount)) throw new TypeError('directory: an account located by another directory');
+      return who;
+    }
+    const located = await this.locate(who);
+    return located.ok ? (located.account as FileAccount) : located;
+  }
+
+  async authenticate(who: string | LocatedAccount, password: string): Promise<AuthResult> {
+    if (!validPassword(password)) return { ok: false, reason: 'invalid-input' };
+    const account = await this.account(who);
+    if (!(account instanceof FileAccount)) return account;
+    const { user } = account;
     if (!user) {
       await verifyPassword(password, this.decoyHash);
       return { ok: false, reason: 'no-such-user' };
@@ -89,11 +133,11 @@ export class FileDirectory implements Directory {
   }
 
   /** Checks the old password, then rewrites the YAML with the new hash (temp file + rename, so a crash leaves the old file whole). */
-  async changePassword(username: string, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
-    if (!validChangeInput(username, oldPassword, newPassword)) return { ok: false, reason: 'invalid-input' };
-    const parsed = parseUsername(username.trim());
-    if (!parsed) return { ok: false, reason: 'invalid-input' };
-    const user = parsed.kind === 'upn' ? this.byUpn(parsed.upn) : this.bySam(parsed.sam);
+  async changePassword(who: string | LocatedAccount, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
+    if (!validPassword(oldPassword) || !validPassword(newPassword)) return { ok: false, reason: 'invalid-input' };
+    const account = await this.account(who);
+    if (!(account instanceof FileAccount)) return account;
+    const { user } = account;
     if (!user) {
       await verifyPassword(oldPassword, this.decoyHash);
       return { ok: false, reason: 'no-such-user' };

@@ -1,4 +1,4 @@
-import { AndFilter, EqualityFilter, OrFilter, type Filter } from 'ldapts';
+import { AndFilter, EqualityFilter, OrFilter, PresenceFilter, type Filter } from 'ldapts';
 
 /**
  * Every filter is built from ldapts filter classes, which escape values by construction
@@ -40,5 +40,17 @@ export function groupsBySid(sids: Buffer[]): Filter {
       new EqualityFilter({ attribute: 'objectClass', value: 'group' }),
       new OrFilter({ filters: sids.map((sid) => new EqualityFilter({ attribute: 'objectSid', value: sid })) }),
     ],
+  });
+}
+
+/** The rootDSE is read with a base search of the empty DN matching any entry (RFC 4512 §5.1). */
+export function rootDse(): Filter {
+  return new PresenceFilter({ attribute: 'objectClass' });
+}
+
+/** The crossRef of the domain naming context `nc` in CN=Partitions (MS-ADTS 6.1.1.2.1.1.5). */
+export function domainCrossRef(nc: string): Filter {
+  return new AndFilter({
+    filters: [new EqualityFilter({ attribute: 'objectClass', value: 'crossRef' }), new EqualityFilter({ attribute: 'nCName', value: nc })],
   });
 }

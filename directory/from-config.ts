@@ -6,7 +6,7 @@ import type { Directory } from './types.js';
 
 export async function directoryFromConfig(config: Config, log: Logger): Promise<Directory> {
   const d = config.directory;
-  if (d.kind === 'file') return createDirectory({ kind: 'file', path: d.path });
+  if (d.kind === 'file') return createDirectory({ kind: 'file', path: d.path, netbiosDomain: d.netbiosDomain });
   return createDirectory({
     kind: 'ldap',
     dcs: d.dcs,

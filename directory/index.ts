@@ -2,11 +2,11 @@ import { FileDirectory } from './file-directory.js';
 import { LdapDirectory, type LdapDirectoryOptions } from './ldap-directory.js';
 import type { Directory } from './types.js';
 
-export type DirectoryOptions = ({ kind: 'ldap' } & LdapDirectoryOptions) | { kind: 'file'; path: string };
+export type DirectoryOptions = ({ kind: 'ldap' } & LdapDirectoryOptions) | { kind: 'file'; path: string; netbiosDomain?: string | undefined };
 
 /** The configured directory: Active Directory over LDAP, or the embedded YAML file. */
 export async function createDirectory(options: DirectoryOptions): Promise<Directory> {
-  if (options.kind === 'file') return FileDirectory.load(options.path);
+  if (options.kind === 'file') return FileDirectory.load(options.path, { netbiosDomain: options.netbiosDomain });
   const { kind: _kind, ...ldap } = options;
   return new LdapDirectory(ldap);
 }

@@ -1,14 +1,14 @@
 import type { Entry, Filter } from 'ldapts';
 import { Attribute, Change, ResultCodeError } from 'ldapts';
 import { bindFailureReason, changeFailureReason } from './ad-errors.js';
-import { byCertificate, byObjectGuid, bySam, byUpn, groupsBySid } from './filters.js';
-import { guidToBytes } from './guid.js';
-import { unicodePwd, validChangeInput } from './password-change.js';
+import { parseUsername, validPassword, type ParsedUsername } from './credentials.js';
+import { byCertificate, byObjectGuid, bySam, byUpn, domainCrossRef, groupsBySid, rootDse } from './filters.js';
+import { guidFromBytes, guidToBytes } from './guid.js';
+import { unicodePwd } from './password-change.js';
 import { DcPool, DirectoryUnavailable, type DcState } from './pool.js';
 import { sidToString } from './sid.js';
 import { binaryAttributes, buffers, toDirectoryUser, userAttributes } from './user-entry.js';
-import { parseUsername, type ParsedUsername } from './username.js';
-import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, UserQuery } from './types.js';
+import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, LocatedAccount, LocateResult, UserQuery } from './types.js';
 
 export interface LdapDirectoryOptions {
   /** ldaps://host[:port] or ldap://host[:port] (then StartTLS), tried in this order. */
@@ -18,7 +18,7 @@ export interface LdapDirectoryOptions {
   rejectUnauthorized?: boolean;
   baseDn: string;
   serviceAccount: { dn: string; password: string };
-  /** NETBIOS domain accepted in `DOMAIN\sam`; when unset any domain part is accepted. */
+  /** NetBIOS domain accepted in `DOMAIN\sam`; read from the domain's crossRef when unset. */
   domainNetbios?: string;
   /** Extra LDAP attributes loaded into `DirectoryUser.attributes` for claim rules. */
   attributes?: string[];
@@ -31,11 +31,19 @@ export interface LdapDirectoryOptions {
 // Groups are named in batches: one OR filter per 100 SIDs keeps each request small.
 const sidBatch = 100;
 
+/** What `locate` found: the user's entry, or none for a name no account has. */
+class LdapAccount implements LocatedAccount {
+  constructor(readonly key: string, readonly entry: Entry | null, readonly upn?: string) {}
+}
+
 /** Active Directory over LDAP(S) with ldapts (ARCHITECTURE.md "directory/"). */
 export class LdapDirectory implements Directory {
   private readonly pool: DcPool;
   private readonly attributes: string[];
   private readonly dnsDomain: string;
+  /** The domain naming context: the DC= part of the base DN. */
+  private readonly domainNc: string;
+  private netbios: Promise<string> | undefined;
 
   constructor(private readonly options: LdapDirectoryOptions) {
     const plain = options.dcs.filter((url) => !url.startsWith('ldaps://'));
@@ -56,7 +64,9 @@ export class LdapDirectory implements Directory {
       ...(options.logger ? { logger: options.logger } : {}),
     });
     this.attributes = userAttributes(options.attributes ?? []);
-    this.dnsDomain = options.baseDn.split(',').map((rdn) => rdn.trim()).filter((rdn) => /^dc=/i.test(rdn)).map((rdn) => rdn.slice(3)).join('.');
+    const dcs = options.baseDn.split(',').map((rdn) => rdn.trim()).filter((rdn) => /^dc=/i.test(rdn));
+    this.dnsDomain = dcs.map((rdn) => rdn.slice(3)).join('.');
+    this.domainNc = dcs.join(',');
   }
 
   /** The pool's view of each DC (down marks, last error, failover count), for health and tests. */
@@ -64,20 +74,36 @@ export class LdapDirectory implements Directory {
     return this.pool.status();
   }
 
-  async authenticate(username: string, password: string): Promise<AuthResult> {
-    // An empty simple bind is an unauthenticated bind that "succeeds" (RFC 4513 §5.1.2).
-    if (typeof password !== 'string' || password.length === 0) return { ok: false, reason: 'invalid-input' };
+  async locate(username: string): Promise<LocateResult> {
+    const parsed = parseUsername(username.trim());
+    if (!parsed) return { ok: false, reason: 'invalid-input' };
     try {
-      const entry = await this.locate(username);
-      if (typeof entry === 'string') return { ok: false, reason: entry };
+      const filter = await this.signInFilter(parsed);
+      const entry = filter ? await this.searchOne(filter) : null;
+      if (!entry) return { ok: true, account: new LdapAccount(`name:${this.canonicalName(parsed, !filter)}`, null) };
+      const [guid] = buffers(entry, 'objectGUID');
+      return { ok: true, account: new LdapAccount(guid ? `guid:${guidFromBytes(guid)}` : `dn:${entry.dn.toLowerCase()}`, entry, this.upnOf(entry)) };
+    } catch (err) {
+      this.logFailure('locate', err);
+      return { ok: false, reason: 'directory-unavailable' };
+    }
+  }
+
+  async authenticate(who: string | LocatedAccount, password: string): Promise<AuthResult> {
+    // Before any lookup: an empty simple bind is an unauthenticated bind that "succeeds" (RFC 4513 §5.1.2).
+    if (!validPassword(password)) return { ok: false, reason: 'invalid-input' };
+    const account = await this.account(who);
+    if (!(account instanceof LdapAccount)) return account;
+    const { entry } = account;
+    if (!entry) return { ok: false, reason: 'no-such-user' };
+    try {
       try {
         await this.pool.bind(entry.dn, password);
       } catch (err) {
         if (!(err instanceof ResultCodeError)) throw err;
         const reason = bindFailureReason(err.code, err.message);
         if (reason === 'directory-unavailable') this.options.logger?.error({ code: err.code, error: err.message }, 'directory: unexpected bind answer');
-        const upn = this.upnOf(entry);
-        return { ok: false, reason, ...(upn ? { upn } : {}) };
+        return { ok: false, reason, ...(account.upn ? { upn: account.upn } : {}) };
       }
       const user = await this.complete(entry);
       return user ? { ok: true, user } : { ok: false, reason: 'directory-unavailable' };
@@ -87,13 +113,14 @@ export class LdapDirectory implements Directory {
     }
   }
 
-  /** The entry a typed user name (UPN, DOMAIN\sam or sam) signs in as, or why there is none. */
-  private async locate(username: string): Promise<Entry | 'invalid-input' | 'no-such-user'> {
-    const parsed = parseUsername(username);
-    if (!parsed) return 'invalid-input';
-    const filter = this.signInFilter(parsed);
-    if (!filter) return 'no-such-user';
-    return (await this.searchOne(filter)) ?? 'no-such-user';
+  /** A typed name located now, or an account `locate` returned (only this directory's own). */
+  private async account(who: string | LocatedAccount): Promise<LdapAccount | { ok: false; reason: 'invalid-input' | 'directory-unavailable' }> {
+    if (typeof who !== 'string') {
+      if (!(who instanceof LdapAccount)) throw new TypeError('directory: an account located by another directory');
+      return who;
+    }
+    const located = await this.locate(who);
+    return located.ok ? (located.account as LdapAccount) : located;
   }
 
   /**
@@ -103,13 +130,15 @@ export class LdapDirectory implements Directory {
    * connection (00002020) and a bind as the user fails while the password is expired, so it runs
    * on the service account's connection; the right used is User-Change-Password, granted to Everyone.
    */
-  async changePassword(username: string, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
-    if (!validChangeInput(username, oldPassword, newPassword)) return { ok: false, reason: 'invalid-input' };
+  async changePassword(who: string | LocatedAccount, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
+    // The name is checked by `locate`.
+    if (!validPassword(oldPassword) || !validPassword(newPassword)) return { ok: false, reason: 'invalid-input' };
+    const account = await this.account(who);
+    if (!(account instanceof LdapAccount)) return account;
+    const { entry, upn } = account;
+    if (!entry) return { ok: false, reason: 'no-such-user' };
+    const named = upn ? { upn } : {};
     try {
-      const entry = await this.locate(username.trim());
-      if (typeof entry === 'string') return { ok: false, reason: entry };
-      const upn = this.upnOf(entry);
-      const who = upn ? { upn } : {};
       try {
         await this.pool.withService((client) => client.modify(entry.dn, [
           new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(oldPassword)] }) }),
@@ -119,9 +148,9 @@ export class LdapDirectory implements Directory {
         if (!(err instanceof ResultCodeError)) throw err;
         const reason = changeFailureReason(err.code, err.message);
         if (reason === 'directory-unavailable') this.options.logger?.error({ code: err.code, error: err.message }, 'directory: unexpected password change answer');
-        return { ok: false, reason, ...who };
+        return { ok: false, reason, ...named };
       }
-      return { ok: true, ...who };
+      return { ok: true, ...named };
     } catch (err) {
       this.logFailure('changePassword', err);
       return { ok: false, reason: 'directory-unavailable' };
@@ -160,11 +189,47 @@ export class LdapDirectory implements Directory {
     return byCertificate(upn && parseUsername(upn) ? upn : undefined, altSecurityIdentity && parseUsername(altSecurityIdentity) ? altSecurityIdentity : undefined);
   }
 
-  /** The search for a typed sign-in name; null for `OTHERDOMAIN\sam`, which no user here has. */
-  private signInFilter(parsed: ParsedUsername): Filter | null {
+  /**
+   * The search for a typed sign-in name; null for `OTHERDOMAIN\sam`, which no user here has. AD
+   * would not take it either: a DOMAIN\ part names the domain, and a guessed one must not become
+   * another spelling of the same account (each spelling with its own lockout count).
+   */
+  private async signInFilter(parsed: ParsedUsername): Promise<Filter | null> {
     if (parsed.kind === 'upn') return byUpn(parsed.upn);
-    if (parsed.domain && this.options.domainNetbios && parsed.domain.toUpperCase() !== this.options.domainNetbios.toUpperCase()) return null;
+    if (parsed.domain && parsed.domain.toUpperCase() !== (await this.netbiosDomain()).toUpperCase()) return null;
     return bySam(parsed.sam);
+  }
+
+  /** The key of a name no account has: the UPN as typed, else sam@dns-domain (DOMAIN\ as typed when foreign). */
+  private canonicalName(parsed: ParsedUsername, foreign: boolean): string {
+    if (parsed.kind === 'upn') return parsed.upn.toLowerCase();
+    return (foreign ? `${parsed.domain}\\${parsed.sam}` : `${parsed.sam}@${this.dnsDomain}`).toLowerCase();
+  }
+
+  /**
+   * The NetBIOS name of the domain: configured, or read once from the domain's crossRef in
+   * CN=Partitions of the configuration partition (MS-ADTS 6.1.1.2.1.1.5, attribute nETBIOSName).
+   * A failed read is not cached, so the next DOMAIN\sam asks again.
+   */
+  private netbiosDomain(): Promise<string> {
+    if (this.options.domainNetbios) return Promise.resolve(this.options.domainNetbios);
+    this.netbios ??= this.readNetbiosDomain().catch((err: unknown) => {
+      this.netbios = undefined;
+      throw err;
+    });
+    return this.netbios;
+  }
+
+  private readNetbiosDomain(): Promise<string> {
+    return this.pool.withService(async (client) => {
+      const root = await client.search('', { scope: 'base', filter: rootDse(), attributes: ['configurationNamingContext'] });
+      const configNc = root.searchEntries[0]?.configurationNamingContext;
+      if (typeof configNc !== 'string') throw new Error('rootDSE has no configurationNamingContext');
+      const found = await client.search(`CN=Partitions,${configNc}`, { scope: 'one', filter: domainCrossRef(this.domainNc), attributes: ['nETBIOSName'] });
+      const name = found.searchEntries[0]?.nETBIOSName;
+      if (typeof name !== 'string' || name === '') throw new Error(`no crossRef with a nETBIOSName for ${this.domainNc}`);
+      return name;
+    });
   }
 
   private upnOf(entry: Entry): string | undefined {

@@ -73,11 +73,30 @@ export interface DcHealth {
   ms: number;
 }
 
+/**
+ * The account a typed sign-in name names, found without its password, so lockout can be decided
+ * before a bind: one `key` per account whatever form the name was typed in (UPN, DOMAIN\sam,
+ * sam). A name no account has is located too (`upn` undefined), with a key of its canonical form,
+ * and checking a password against it answers no-such-user.
+ */
+export interface LocatedAccount {
+  /** `guid:<objectGUID>` for an account, `name:<canonical name>` when there is none. */
+  readonly key: string;
+  readonly upn?: string | undefined;
+}
+
+export type LocateResult =
+  | { ok: true; account: LocatedAccount }
+  | { ok: false; reason: 'invalid-input' | 'directory-unavailable' };
+
 export interface Directory {
-  authenticate(username: string, password: string): Promise<AuthResult>;
+  /** Resolves a typed name (UPN, DOMAIN\sam — the NetBIOS domain must be this one's — or sam). */
+  locate(username: string): Promise<LocateResult>;
+  /** `who`: a typed name, or an account `locate` of this directory returned. */
+  authenticate(who: string | LocatedAccount, password: string): Promise<AuthResult>;
   findUser(query: UserQuery): Promise<DirectoryUser | null>;
   /** Works for an expired or must-change password too: that is what it is for. */
-  changePassword(username: string, oldPassword: string, newPassword: string): Promise<ChangePasswordResult>;
+  changePassword(who: string | LocatedAccount, oldPassword: string, newPassword: string): Promise<ChangePasswordResult>;
   checkHealth(): Promise<DcHealth[]>;
   close(): Promise<void>;
 }

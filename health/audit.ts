@@ -1,7 +1,23 @@
+import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditEvent, AuditStore } from '../store/types.js';
 
 export type AuditInput = Omit<AuditEvent, 'at' | 'id'> & { at?: Date };
+
+// Client-supplied strings end up in log lines and the audit table: bounded, and with no control
+// characters (a newline or ANSI escape in a user name must not forge or hide a log line).
+const MAX_FIELD = 256;
+const MAX_DETAIL = 512;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** A client-supplied string as it may be recorded: control characters replaced, length bounded. */
+export function boundedText(value: string, max = MAX_FIELD): string {
+  const clean = value.replace(CONTROL, '\uFFFD');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+// user@dns.domain with nothing a password is likely to hold (spaces, quotes, several @).
+const UPN_SHAPE = /^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
 /**
  * Records an audit event in the store and mirrors it to the log. A store failure is logged, not
@@ -11,10 +27,24 @@ export class Audit {
   constructor(
     private readonly store: AuditStore,
     private readonly log: Logger,
+    /** Keys the pseudonyms of unrecorded names, so a log reader cannot test guesses against them. */
+    private readonly pseudonymKey: Buffer,
   ) {}
 
+  /**
+   * What to record for a typed user name that named no account. People paste passwords into the
+   * user-name field; a name of UPN shape is kept (that is what a mistyped UPN looks like), any
+   * other unresolved text becomes a keyed pseudonym: attempts with the same text still correlate.
+   */
+  typedName(typed: unknown): string {
+    if (typeof typed !== 'string') return 'unresolved:none';
+    const name = typed.trim();
+    if (name.length <= MAX_FIELD && UPN_SHAPE.test(name)) return name;
+    return `unresolved:${createHmac('sha256', this.pseudonymKey).update(typed).digest('hex').slice(0, 12)}`;
+  }
+
   async record(input: AuditInput): Promise<void> {
-    const event: AuditEvent = { ...input, at: input.at ?? new Date() };
+    const event: AuditEvent = bounded({ ...input, at: input.at ?? new Date() });
     this.log.info({ audit: { ...event, at: event.at.toISOString() } }, `audit ${event.type} ${event.outcome}`);
     try {
       await this.store.append(event);
@@ -22,4 +52,16 @@ export class Audit {
       this.log.error({ err, type: event.type }, 'audit event could not be stored');
     }
   }
+}
+
+function bounded(event: AuditEvent): AuditEvent {
+  const out: AuditEvent = { ...event };
+  for (const key of ['user', 'relyingParty', 'clientIp', 'reason'] as const) {
+    const value = out[key];
+    if (typeof value === 'string') out[key] = boundedText(value);
+  }
+  if (out.details) {
+    out.details = Object.fromEntries(Object.entries(out.details).map(([k, v]) => [boundedText(k, 64), typeof v === 'string' ? boundedText(v, MAX_DETAIL) : v]));
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import { signingKeyOptions } from '../keys/from-config.js';
 import type { Signer } from '../keys/signer.js';
 import { ensureActiveSigningKey, signerFor } from '../keys/signing-keys.js';
 import { openStore, type Store } from '../store/index.js';
+import { deriveKey } from './http/sealed-value.js';
 
 /** Everything a request handler may need, built once at start from the config. */
 export interface Runtime {
@@ -31,7 +32,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       config,
       log,
       store,
-      audit: new Audit(store.audit, log.child({ part: 'audit' })),
+      audit: new Audit(store.audit, log.child({ part: 'audit' }), deriveKey(keyOpts.kek, 'audit pseudonyms')),
       directory,
       signer: signerFor(signingKey, keyOpts.kek),
       masterKey: keyOpts.kek,

@@ -5,8 +5,8 @@ import type { CounterStore } from '../../store/types.js';
  * corporate network within the observation window, further extranet attempts are refused without
  * asking AD, so an internet password spray can neither guess on nor lock the AD account (keep the
  * threshold below AD's own lockout threshold). Inside the corporate network AD alone decides.
- * Counted by the user name as typed, lower-cased: the forms of one name (UPN, DOMAIN\sam, sam)
- * each get their own budget, which AD's lockout still bounds.
+ * Counted per account (`LocatedAccount.key`: the objectGUID), so every spelling of one user's name
+ * — UPN, DOMAIN\sam, sam — spends the same budget.
  */
 export class ExtranetLockout {
   constructor(
@@ -14,19 +14,19 @@ export class ExtranetLockout {
     private readonly opts: { threshold: number; observationWindowMs: number },
   ) {}
 
-  private key(username: string): string {
-    return `extranet-lockout:${username.trim().toLowerCase()}`;
+  private key(accountKey: string): string {
+    return `extranet-lockout:${accountKey}`;
   }
 
-  async isLocked(username: string): Promise<boolean> {
-    return this.opts.threshold > 0 && (await this.counters.get(this.key(username))) >= this.opts.threshold;
+  async isLocked(accountKey: string): Promise<boolean> {
+    return this.opts.threshold > 0 && (await this.counters.get(this.key(accountKey))) >= this.opts.threshold;
   }
 
-  async failed(username: string): Promise<void> {
-    if (this.opts.threshold > 0) await this.counters.increment(this.key(username), this.opts.observationWindowMs);
+  async failed(accountKey: string): Promise<void> {
+    if (this.opts.threshold > 0) await this.counters.increment(this.key(accountKey), this.opts.observationWindowMs);
   }
 
-  async succeeded(username: string): Promise<void> {
-    if (this.opts.threshold > 0) await this.counters.reset(this.key(username));
+  async succeeded(accountKey: string): Promise<void> {
+    if (this.opts.threshold > 0) await this.counters.reset(this.key(accountKey));
   }
 }

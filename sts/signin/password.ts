@@ -1,16 +1,49 @@
-import type { AuthResult, Directory } from '../../directory/types.js';
+import { typedUsername, validPassword } from '../../directory/credentials.js';
+import type { AuthResult, ChangePasswordResult, Directory, LocatedAccount } from '../../directory/types.js';
+import type { ExtranetLockout } from './extranet-lockout.js';
 
 export type PasswordFailure = Exclude<AuthResult, { ok: true }>['reason'];
 
+/** A result, with the account it was counted against (for the audit trail) when the name was located. */
+export type Counted<R> = R & { account?: LocatedAccount; extranetLockout?: boolean };
+
+type Deps = { directory: Directory; lockout: ExtranetLockout };
+type Refused = { ok: false; reason: 'invalid-input' | 'directory-unavailable' | 'bad-password' };
+
 /**
- * The forms / WS-Trust username method. The user name is trimmed and capped before it reaches the
- * directory; the directory escapes it and refuses empty passwords (an empty bind is anonymous).
+ * Anything that proves a password (sign-in, WS-Trust, password change): the typed name is located
+ * first, so the extranet lockout counts the account — one count whatever spelling was typed
+ * (UPN, DOMAIN\sam, sam) — and refuses it before any bind, answered like a wrong password, as
+ * AD FS does, so the lockout tells a sprayer nothing. Then the attempt, and its bookkeeping.
  */
-export async function checkPassword(directory: Directory, username: unknown, password: unknown): Promise<AuthResult> {
-  if (typeof username !== 'string' || typeof password !== 'string') return { ok: false, reason: 'invalid-input' };
-  const name = username.trim();
-  if (name.length === 0 || name.length > 256 || password.length === 0 || password.length > 512) return { ok: false, reason: 'invalid-input' };
-  // A NUL ends the string in AD's C code paths; never let one reach a bind.
-  if (password.includes('\0')) return { ok: false, reason: 'invalid-input' };
-  return directory.authenticate(name, password);
+async function guarded<R extends AuthResult | ChangePasswordResult>(
+  deps: Deps,
+  name: string,
+  extranet: boolean,
+  attempt: (account: LocatedAccount) => Promise<R>,
+): Promise<Counted<R | Refused>> {
+  const located = await deps.directory.locate(name);
+  if (!located.ok) return located;
+  const { account } = located;
+  if (extranet && (await deps.lockout.isLocked(account.key))) return { ok: false, reason: 'bad-password', account, extranetLockout: true };
+  const result = await attempt(account);
+  if (extranet) {
+    if (result.ok) await deps.lockout.succeeded(account.key);
+    else if (result.reason === 'bad-password' || result.reason === 'no-such-user') await deps.lockout.failed(account.key);
+  }
+  return { ...result, account };
+}
+
+/** The forms / WS-Trust username method. */
+export async function checkPassword(deps: Deps, username: unknown, password: unknown, extranet: boolean): Promise<Counted<AuthResult>> {
+  const name = typedUsername(username);
+  if (name === undefined || !validPassword(password)) return { ok: false, reason: 'invalid-input' };
+  return guarded(deps, name, extranet, (account) => deps.directory.authenticate(account, password));
+}
+
+/** The user's own change (AD FS /adfs/portal/updatepassword/): it proves the old password too. */
+export async function changePassword(deps: Deps, username: unknown, oldPassword: unknown, newPassword: unknown, extranet: boolean): Promise<Counted<ChangePasswordResult>> {
+  const name = typedUsername(username);
+  if (name === undefined || !validPassword(oldPassword) || !validPassword(newPassword)) return { ok: false, reason: 'invalid-input' };
+  return guarded(deps, name, extranet, (account) => deps.directory.changePassword(account, oldPassword, newPassword));
 }

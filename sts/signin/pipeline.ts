@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
-import { validChangeInput } from '../../directory/password-change.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
-import { checkPassword, type PasswordFailure } from './password.js';
+import { changePassword, checkPassword, type Counted, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
 import { AuthMethod, type Authentication, type SignInRequest } from './types.js';
 
@@ -48,60 +47,44 @@ export class SignInPipeline {
   }
 
   async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent = false): Promise<SignInOutcome> {
-    const typed = typeof username === 'string' ? username.slice(0, 256) : undefined;
-    const extranet = typed !== undefined && !this.insideCorporateNetwork(req.clientIp);
-    if (extranet && (await this.deps.lockout.isLocked(typed))) {
-      // Answered like a wrong password, as AD FS does, so the lockout tells a sprayer nothing.
-      await this.record(req, 'failure', typed, 'extranet-lockout');
-      return { ok: false, reason: 'bad-password' };
-    }
-    const result = await checkPassword(this.deps.directory, username, password);
+    const inside = this.insideCorporateNetwork(req.clientIp);
+    const result = await checkPassword(this.deps, username, password, !inside);
     if (!result.ok) {
-      if (extranet && (result.reason === 'bad-password' || result.reason === 'no-such-user')) await this.deps.lockout.failed(typed);
-      await this.record(req, 'failure', typed, result.reason);
-      return result;
+      await this.record(req, 'failure', this.auditedName(result, username), result.extranetLockout ? 'extranet-lockout' : result.reason);
+      return { ok: false, reason: result.reason };
     }
-    if (extranet) await this.deps.lockout.succeeded(typed);
     const auth: Authentication = {
       user: result.user,
       methods: [AuthMethod.password],
       instant: new Date(),
-      insideCorporateNetwork: this.insideCorporateNetwork(req.clientIp),
+      insideCorporateNetwork: inside,
       persistent,
     };
     await this.record(req, 'success', result.user.upn);
     return { ok: true, auth };
   }
 
+  /** The account's UPN when the name named one, else what the audit may keep of the typed text. */
+  private auditedName(check: Counted<unknown>, typed: unknown): string {
+    return check.account?.upn ?? this.deps.audit.typedName(typed);
+  }
+
   /**
    * The user's own password change (AD FS /adfs/portal/updatepassword/). It proves the old password,
-   * so from the extranet it counts toward the extranet lockout like a sign-in: otherwise it would
-   * be a password-guessing side door around it.
+   * so from the extranet it counts toward the extranet lockout like a sign-in, by the same account
+   * key: otherwise it would be a password-guessing side door around it.
    */
   async changePassword(clientIp: string, username: unknown, oldPassword: unknown, newPassword: unknown): Promise<ChangePasswordResult> {
-    const typed = typeof username === 'string' ? username.trim().slice(0, 256) : undefined;
-    const audit = (result: ChangePasswordResult, reason?: string) => this.deps.audit.record({
+    const result = await changePassword(this.deps, username, oldPassword, newPassword, !this.insideCorporateNetwork(clientIp));
+    await this.deps.audit.record({
       type: 'password.change',
       outcome: result.ok ? 'success' : 'failure',
-      user: result.upn ?? typed,
+      user: this.auditedName(result, username),
       clientIp,
-      reason: reason ?? (result.ok ? undefined : result.reason),
+      reason: result.ok ? undefined : result.extranetLockout ? 'extranet-lockout' : result.reason,
     });
-    if (!typed || typeof oldPassword !== 'string' || typeof newPassword !== 'string' || !validChangeInput(typed, oldPassword, newPassword)) {
-      const refused: ChangePasswordResult = { ok: false, reason: 'invalid-input' };
-      await audit(refused);
-      return refused;
-    }
-    const extranet = !this.insideCorporateNetwork(clientIp);
-    if (extranet && (await this.deps.lockout.isLocked(typed))) {
-      const locked: ChangePasswordResult = { ok: false, reason: 'bad-password' };
-      await audit(locked, 'extranet-lockout');
-      return locked;
-    }
-    const result = await this.deps.directory.changePassword(typed, oldPassword, newPassword);
-    if (extranet && !result.ok && (result.reason === 'bad-password' || result.reason === 'no-such-user')) await this.deps.lockout.failed(typed);
-    await audit(result);
-    return result;
+    if (result.ok) return { ok: true, ...(result.upn ? { upn: result.upn } : {}) };
+    return { ok: false, reason: result.reason, ...(result.upn ? { upn: result.upn } : {}) };
   }
 
   /** SSO: the session's first-factor result with the user re-read, so disabled users stop at once. */

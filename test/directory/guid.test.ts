@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { guidFromBytes, guidToBytes, immutableIdFromBytes, parseObjectGuid } from '../../directory/guid.js';
-import { parseUsername } from '../../directory/username.js';
+import { parseUsername } from '../../directory/credentials.js';
 
 describe('objectGUID and ImmutableID', () => {
   it('gives the ENTRA.md §7.1 test vector: first three fields little-endian', () => {
