@@ -4,6 +4,7 @@ import { metadataRouter } from '../metadata/router.js';
 import { changePasswordRouter } from './http/change-password-route.js';
 import { Csrf } from './http/csrf.js';
 import { passiveRouter } from './http/passive-route.js';
+import { AddressRateLimit } from './http/rate-limit.js';
 import { deriveKey, SealedValues } from './http/sealed-value.js';
 import { wstrustRouter } from './protocols/wstrust/route.js';
 import type { Runtime } from './runtime.js';
@@ -15,6 +16,8 @@ import { SsoSessions } from './signin/session.js';
 import { TokenService } from './tokens/token-service.js';
 import { TrustRegistry } from './trusts/trust.js';
 import { assetsRouter } from './ui/assets.js';
+import { sendPage } from './ui/layout.js';
+import { messagePage } from './ui/message-page.js';
 import { resolveTexts } from './ui/texts.js';
 
 /** Wires the sign-in walk (ARCHITECTURE.md) from the runtime: one instance of each part per process. */
@@ -36,8 +39,12 @@ export function buildServices(rt: Runtime) {
   const csrf = new Csrf(deriveKey(rt.masterKey, 'csrf'), rt.store.counters);
   const forms = new FormsSignIn({ pipeline, sessions, csrf, branding, audit: rt.audit });
   const tokens = new TokenService({ signer: () => rt.signer, domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
-  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding }), metadataRouter({ config, store: rt.store, signer: () => rt.signer })];
-  routers.push(changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit }));
-  routers.push(wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl }));
+  const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute);
+  const rateLimit = limits.guard((_req, res) => {
+    sendPage(res, messagePage(branding, { title: branding.texts['rateLimit.title'], message: branding.texts['rateLimit.message'] }), { status: 429 });
+  });
+  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding, rateLimit }), metadataRouter({ config, store: rt.store, signer: () => rt.signer })];
+  routers.push(changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }));
+  routers.push(wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits }));
   return { trusts, pipeline, sessions, tokens, routers };
 }

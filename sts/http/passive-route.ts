@@ -1,4 +1,4 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Audit } from '../../health/audit.js';
 import { ProtocolError } from '../protocols/errors.js';
 import { readWsFedMessage } from '../protocols/wsfed/message.js';
@@ -7,7 +7,7 @@ import { wsfedSignOut, wsfedSignOutCleanup } from '../protocols/wsfed/signout.js
 import { sendPage, type Branding } from '../ui/layout.js';
 import { messagePage } from '../ui/message-page.js';
 
-export type PassiveDeps = WsFedDeps & { audit: Audit; branding: Branding };
+export type PassiveDeps = WsFedDeps & { audit: Audit; branding: Branding; rateLimit: RequestHandler };
 
 /**
  * `/adfs/ls/`, AD FS's one passive endpoint: the message's own parameters say which protocol it is
@@ -28,7 +28,8 @@ export function passiveRouter(deps: PassiveDeps): Router {
     }
   };
   r.get(['/adfs/ls', '/adfs/ls/'], handle);
-  r.post(['/adfs/ls', '/adfs/ls/'], form, handle);
+  // A POST is where a password arrives: the per-address bound applies before its body is read.
+  r.post(['/adfs/ls', '/adfs/ls/'], deps.rateLimit, form, handle);
   r.use(['/adfs/ls', '/adfs/ls/'], async (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!(err instanceof ProtocolError)) return next(err);
     await deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: err.reason, clientIp: req.ip, details: { path: req.path } });

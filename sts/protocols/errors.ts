@@ -37,3 +37,10 @@ export class RequestDenied extends ProtocolError {
     super(403, reason, 'Sign-in refused', message);
   }
 }
+
+/** Too many requests from one client address (sts/http/rate-limit.ts): HTTP 429 with Retry-After. */
+export class TooManyRequests extends ProtocolError {
+  constructor(message: string) {
+    super(429, 'rate-limited', 'Too many attempts', message);
+  }
+}

@@ -61,6 +61,8 @@ export const defaultTexts = {
   'password.changed': 'Your password has been changed.',
   'password.continue': 'Continue signing in',
   'password.mismatch': 'The new password and its confirmation do not match.',
+  'rateLimit.title': 'Too many attempts',
+  'rateLimit.message': 'There were too many sign-in attempts from your network. Wait a minute, then try again.',
   ...failures,
   ...changeFailures,
 };

@@ -1,6 +1,6 @@
 import { namespace, qname, XML_NS, XmlWriter } from '../../../xml/writer.js';
 import type { TrustVersion } from '../../tokens/wsfed-rstr.js';
-import { BadRequest, NoSuchTrust, ProtocolError, RequestDenied } from '../errors.js';
+import { BadRequest, NoSuchTrust, ProtocolError, RequestDenied, TooManyRequests } from '../errors.js';
 import { NS } from './versions.js';
 
 /**
@@ -31,7 +31,7 @@ function faultText(err: ProtocolError): FaultText {
     return { code: 'FailedAuthentication', text: 'ID3242: The security token could not be authenticated or authorized.' };
   }
   // AD FS answers an unknown or refused relying party with MSIS3127 and logs the real cause.
-  if (err instanceof NoSuchTrust || err instanceof RequestDenied) {
+  if (err instanceof NoSuchTrust || err instanceof RequestDenied || err instanceof TooManyRequests) {
     return { code: 'RequestFailed', text: 'MSIS3127: The specified request failed.' };
   }
   if (!(err instanceof BadRequest)) throw new TypeError(`no fault mapping for ${err.constructor.name}`);

@@ -1,14 +1,15 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { AddressRateLimit } from '../../http/rate-limit.js';
 import type { Audit } from '../../../health/audit.js';
 import { mexRouter } from '../../../metadata/mex-route.js';
-import { BadRequest, NoSuchTrust, ProtocolError } from '../errors.js';
+import { BadRequest, NoSuchTrust, ProtocolError, TooManyRequests } from '../errors.js';
 import { MAX_RST_BYTES } from './envelope.js';
 import { FailedAuthentication, soapFault } from './faults.js';
 import { issueForPassword, type WsTrustDeps } from './issue.js';
 import { rstrEnvelope } from './response.js';
 import { USERNAME_ENDPOINTS, type UsernameEndpoint } from './versions.js';
 
-export type WsTrustRouterDeps = WsTrustDeps & { audit: Audit };
+export type WsTrustRouterDeps = WsTrustDeps & { audit: Audit; rateLimit: AddressRateLimit };
 
 const SOAP12 = 'application/soap+xml; charset=utf-8';
 
@@ -24,7 +25,9 @@ export function wstrustRouter(deps: WsTrustRouterDeps): Router {
   // SOAP 1.2 only (ENTRA.md §6.6); a larger body is cut off by the reader before any parsing.
   const body = express.raw({ type: 'application/soap+xml', limit: MAX_RST_BYTES });
   for (const endpoint of USERNAME_ENDPOINTS) {
-    r.post(endpoint.path, body, (req, res) => handle(deps, endpoint, req, res));
+    // The per-address bound applies before the body is read or parsed; the answer is a SOAP fault.
+    const limited = deps.rateLimit.guard((_req, res) => answerFault(res, new TooManyRequests('Too many requests from this address.'), endpoint, undefined));
+    r.post(endpoint.path, limited, body, (req, res) => handle(deps, endpoint, req, res));
     r.use(endpoint.path, (err: unknown, req: Request, res: Response, next: NextFunction) => {
       // express.raw's own refusals (too large, bad encoding) carry a 4xx status.
       const status = (err as { status?: unknown } | null)?.status;
@@ -61,5 +64,10 @@ async function reject(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, err: 
       details: { protocol: 'wstrust', endpoint: endpoint.name },
     });
   }
-  res.status(500).set('Cache-Control', 'no-store').type(SOAP12).send(soapFault(err, endpoint.trust, relatesTo));
+  answerFault(res, err, endpoint, relatesTo);
+}
+
+/** AD FS answers every fault with HTTP 500; only a rate-limit refusal says 429, so clients back off. */
+function answerFault(res: Response, err: ProtocolError, endpoint: UsernameEndpoint, relatesTo: string | undefined): void {
+  res.status(err instanceof TooManyRequests ? 429 : 500).set('Cache-Control', 'no-store').type(SOAP12).send(soapFault(err, endpoint.trust, relatesTo));
 }
