@@ -1,3 +1,5 @@
+import type { LocatedAccount, LocateResult } from './types.js';
+
 /*
  * The one place the shape and size of a typed user name and password are decided, for sign-in,
  * WS-Trust and password change alike, before anything reaches a directory.
@@ -53,4 +55,21 @@ export function typedUsername(username: unknown): string | undefined {
 /** Input a password change may carry to a directory: a sane user name and two valid passwords. */
 export function validChangeInput(username: unknown, oldPassword: unknown, newPassword: unknown): boolean {
   return typedUsername(username) !== undefined && validPassword(oldPassword) && validPassword(newPassword);
+}
+
+/**
+ * `who` as one of this directory's own accounts: a typed name is located now, an account is
+ * checked to come from the directory's own `locate` (it carries that directory's handle).
+ */
+export async function ownAccount<A extends LocatedAccount>(
+  who: string | LocatedAccount,
+  own: abstract new (...args: never[]) => A,
+  locate: (name: string) => Promise<LocateResult>,
+): Promise<A | Extract<LocateResult, { ok: false }>> {
+  if (typeof who !== 'string') {
+    if (!(who instanceof own)) throw new TypeError('directory: an account located by another directory');
+    return who;
+  }
+  const located = await locate(who);
+  return located.ok ? (located.account as A) : located;
 }

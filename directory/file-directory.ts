@@ -3,7 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { isMap, isSeq, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { guidFromBytes, guidToBytes, immutableIdFromBytes, parseObjectGuid } from './guid.js';
-import { parseUsername, validPassword, type ParsedUsername } from './credentials.js';
+import { ownAccount, parseUsername, validPassword, type ParsedUsername } from './credentials.js';
 import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryUser, LocatedAccount, LocateResult, Upn, UserQuery } from './types.js';
 
 function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
@@ -109,25 +109,25 @@ export class FileDirectory implements Directory {
     return parsed.domain.toUpperCase() === (this.netbiosDomain ?? defaultNetbios(user.upn)).toUpperCase() ? user : undefined;
   }
 
-  private async account(who: string | LocatedAccount): Promise<FileAccount | { ok: false; reason: 'invalid-input' | 'directory-unavailable' }> {
-    if (typeof who !== 'string') {
-      if (!(who instanceof FileAccount)) throw new TypeError('directory: an account located by another directory');
-      return who;
-    }
-    const located = await this.locate(who);
-    return located.ok ? (located.account as FileAccount) : located;
-  }
-
-  async authenticate(who: string | LocatedAccount, password: string): Promise<AuthResult> {
-    if (!validPassword(password)) return { ok: false, reason: 'invalid-input' };
-    const account = await this.account(who);
+  /**
+   * The user `who` names if `password` is theirs, or why not. An unknown name costs one scrypt
+   * too (the decoy hash), so the answer's timing does not tell who exists.
+   */
+  private async provenUser(who: string | LocatedAccount, password: string): Promise<FileUser | { ok: false; reason: 'no-such-user' | 'bad-password' | 'invalid-input' | 'directory-unavailable'; upn?: string }> {
+    const account = await ownAccount(who, FileAccount, (name) => this.locate(name));
     if (!(account instanceof FileAccount)) return account;
     const { user } = account;
     if (!user) {
       await verifyPassword(password, this.decoyHash);
       return { ok: false, reason: 'no-such-user' };
     }
-    if (!(await verifyPassword(password, user.password))) return { ok: false, reason: 'bad-password', upn: user.upn };
+    return (await verifyPassword(password, user.password)) ? user : { ok: false, reason: 'bad-password', upn: user.upn };
+  }
+
+  async authenticate(who: string | LocatedAccount, password: string): Promise<AuthResult> {
+    if (!validPassword(password)) return { ok: false, reason: 'invalid-input' };
+    const user = await this.provenUser(who, password);
+    if ('ok' in user) return user;
     if (user.disabled) return { ok: false, reason: 'account-disabled', upn: user.upn };
     return { ok: true, user: this.toUser(user) };
   }
@@ -135,15 +135,9 @@ export class FileDirectory implements Directory {
   /** Checks the old password, then rewrites the YAML with the new hash (temp file + rename, so a crash leaves the old file whole). */
   async changePassword(who: string | LocatedAccount, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
     if (!validPassword(oldPassword) || !validPassword(newPassword)) return { ok: false, reason: 'invalid-input' };
-    const account = await this.account(who);
-    if (!(account instanceof FileAccount)) return account;
-    const { user } = account;
-    if (!user) {
-      await verifyPassword(oldPassword, this.decoyHash);
-      return { ok: false, reason: 'no-such-user' };
-    }
+    const user = await this.provenUser(who, oldPassword);
+    if ('ok' in user) return user;
     const { upn } = user;
-    if (!(await verifyPassword(oldPassword, user.password))) return { ok: false, reason: 'bad-password', upn };
     if (newPassword.length < minNewPasswordLength || newPassword === oldPassword) return { ok: false, reason: 'policy', upn };
     const hash = await hashPassword(newPassword);
     const write = this.writes.then(() => this.storeHash(upn, hash));

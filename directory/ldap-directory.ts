@@ -1,7 +1,7 @@
 import type { Entry, Filter } from 'ldapts';
 import { Attribute, Change, ResultCodeError } from 'ldapts';
 import { bindFailureReason, changeFailureReason } from './ad-errors.js';
-import { parseUsername, validPassword, type ParsedUsername } from './credentials.js';
+import { ownAccount, parseUsername, validPassword, type ParsedUsername } from './credentials.js';
 import { byCertificate, byObjectGuid, bySam, byUpn, domainCrossRef, groupsBySid, rootDse } from './filters.js';
 import { guidFromBytes, guidToBytes } from './guid.js';
 import { unicodePwd } from './password-change.js';
@@ -92,7 +92,7 @@ export class LdapDirectory implements Directory {
   async authenticate(who: string | LocatedAccount, password: string): Promise<AuthResult> {
     // Before any lookup: an empty simple bind is an unauthenticated bind that "succeeds" (RFC 4513 §5.1.2).
     if (!validPassword(password)) return { ok: false, reason: 'invalid-input' };
-    const account = await this.account(who);
+    const account = await ownAccount(who, LdapAccount, (name) => this.locate(name));
     if (!(account instanceof LdapAccount)) return account;
     const { entry } = account;
     if (!entry) return { ok: false, reason: 'no-such-user' };
@@ -113,16 +113,6 @@ export class LdapDirectory implements Directory {
     }
   }
 
-  /** A typed name located now, or an account `locate` returned (only this directory's own). */
-  private async account(who: string | LocatedAccount): Promise<LdapAccount | { ok: false; reason: 'invalid-input' | 'directory-unavailable' }> {
-    if (typeof who !== 'string') {
-      if (!(who instanceof LdapAccount)) throw new TypeError('directory: an account located by another directory');
-      return who;
-    }
-    const located = await this.locate(who);
-    return located.ok ? (located.account as LdapAccount) : located;
-  }
-
   /**
    * The user's own change: one modify deleting the old unicodePwd value and adding the new one,
    * which AD checks against the old password and the password policy (MS-ADTS 3.1.1.3.1.5.2) —
@@ -133,7 +123,7 @@ export class LdapDirectory implements Directory {
   async changePassword(who: string | LocatedAccount, oldPassword: string, newPassword: string): Promise<ChangePasswordResult> {
     // The name is checked by `locate`.
     if (!validPassword(oldPassword) || !validPassword(newPassword)) return { ok: false, reason: 'invalid-input' };
-    const account = await this.account(who);
+    const account = await ownAccount(who, LdapAccount, (name) => this.locate(name));
     if (!(account instanceof LdapAccount)) return account;
     const { entry, upn } = account;
     if (!entry) return { ok: false, reason: 'no-such-user' };

@@ -2,16 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { postLogin, readForm, WebClient } from '../support/web-client.js';
 
 const user = { upn: 'alice@corp.example.com', password: 'Passw0rd!', objectGuid: '11223344-5566-7788-99aa-bbccddeeff00' };
 
 /** Signs in with a forged X-Forwarded-For; returns the audited client IP and the insidecorporatenetwork claim. */
 async function signInFrom(gh: RunningTestGatehouse, forwardedFor: string) {
-  const client = new WebClient([gh.tlsCertPem], { 'x-forwarded-for': forwardedFor });
-  const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-  const { action, fields } = readForm(await page.text());
-  const res = await client.post(new URL(action, gh.url).href, { ...fields, UserName: user.upn, Password: user.password });
+  const res = await postLogin(new WebClient([gh.tlsCertPem], { 'x-forwarded-for': forwardedFor }), gh.url, user.upn, user.password);
   const wresult = readForm(await res.text()).fields.wresult!;
   const inside = /AttributeName="insidecorporatenetwork"[^>]*><saml:AttributeValue>(\w+)</.exec(wresult)![1];
   const store = sqliteStore(gh.config.store.sqlitePath);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { ENTRA_SIGNIN, postLogin, WebClient } from '../support/web-client.js';
 import { httpsRequest } from '../entra/https-client.js';
 import { fault } from '../wstrust/client.js';
 import { rst } from '../wstrust/rst.js';
@@ -21,12 +21,7 @@ describe('per-address bound on credential-bearing requests (rateLimit.perAddress
   });
   after(() => gh.stop());
 
-  const loginPost = async (client: WebClient) => {
-    const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-    assert.equal(page.status, 200, 'the page itself is not counted');
-    const { action, fields } = readForm(await page.text());
-    return client.post(new URL(action, gh.url).href, { ...fields, UserName: alice.upn, Password: 'wrong' });
-  };
+  const loginPost = (client: WebClient) => postLogin(client, gh.url, alice.upn, 'wrong');
 
   it('answers the fourth login post of a minute from one address 429 with Retry-After and a page, audited once', async () => {
     const client = new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': '198.51.100.7' });
@@ -37,6 +32,7 @@ describe('per-address bound on credential-bearing requests (rateLimit.perAddress
       assert.equal(refused.headers.get('retry-after'), '60');
       assert.match(await refused.text(), /Too many attempts/);
     }
+    assert.equal((await client.get(`${gh.url}${ENTRA_SIGNIN}`)).status, 200, 'pages are not counted, only posts');
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
       const rejected = (await store.audit.recent(20, { type: 'request.rejected' })).filter((e) => e.reason === 'rate-limited' && e.clientIp === '198.51.100.7');

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, fetch } from 'undici';
 import { createLogger } from '../../health/log.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { postLogin, WebClient } from '../support/web-client.js';
 
 const password = 'S3cret-Only-Alice-Knows!';
 const user = { upn: 'alice@corp.example.com', password, objectGuid: '11223344-5566-7788-99aa-bbccddeeff00' };
@@ -38,9 +38,7 @@ describe('HTTPS server', () => {
   it('never writes a password into the log, whether the sign-in fails or succeeds', async () => {
     const client = new WebClient([gh.tlsCertPem]);
     for (const pw of ['wrong-but-secret-too', password]) {
-      const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-      const { action, fields } = readForm(await page.text());
-      await client.post(new URL(action, gh.url).href, { ...fields, UserName: user.upn, Password: pw });
+      await postLogin(client, gh.url, user.upn, pw);
     }
     assert.match(logText, /audit signin failure/);
     assert.match(logText, /audit signin success/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { postLogin, WebClient } from '../support/web-client.js';
 
 const users = [
   { upn: 'alice@corp.example.com', password: 'Passw0rd!', objectGuid: '11223344-5566-7788-99aa-bbccddeeff00' },
@@ -10,10 +10,7 @@ const users = [
 ];
 
 async function attempt(gh: RunningTestGatehouse, upn: string, password: string): Promise<string> {
-  const client = new WebClient([gh.tlsCertPem]);
-  const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-  const { action, fields } = readForm(await page.text());
-  return (await client.post(new URL(action, gh.url).href, { ...fields, UserName: upn, Password: password })).text();
+  return (await postLogin(new WebClient([gh.tlsCertPem]), gh.url, upn, password)).text();
 }
 
 describe('extranet lockout (AD FS: refuse a sprayed account before AD locks it)', () => {

@@ -4,7 +4,7 @@ import { sqliteStore } from '../../store/sqlite/index.js';
 import type { AuditEvent } from '../../store/types.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { postLogin, readForm, WebClient } from '../support/web-client.js';
 import { send } from '../wstrust/client.js';
 
 /*
@@ -14,10 +14,7 @@ import { send } from '../wstrust/client.js';
  */
 
 async function signIn(gh: RunningTestGatehouse, name: string, password: string): Promise<string> {
-  const client = new WebClient([gh.tlsCertPem]);
-  const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-  const { action, fields } = readForm(await page.text());
-  return (await client.post(new URL(action, gh.url).href, { ...fields, UserName: name, Password: password })).text();
+  return (await postLogin(new WebClient([gh.tlsCertPem]), gh.url, name, password)).text();
 }
 
 async function changePassword(gh: RunningTestGatehouse, name: string, oldPassword: string): Promise<string> {

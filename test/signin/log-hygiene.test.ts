@@ -5,7 +5,7 @@ import { createLogger } from '../../health/log.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import type { AuditEvent } from '../../store/types.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { postLogin, WebClient } from '../support/web-client.js';
 import { send } from '../wstrust/client.js';
 
 /*
@@ -18,10 +18,7 @@ const alice = { upn: 'alice@corp.example.com', password: 'Passw0rd!', objectGuid
 const PASTED = 'Winter2026!Secret';
 
 async function signIn(gh: RunningTestGatehouse, name: string, password: string): Promise<void> {
-  const client = new WebClient([gh.tlsCertPem]);
-  const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-  const { action, fields } = readForm(await page.text());
-  await (await client.post(new URL(action, gh.url).href, { ...fields, UserName: name, Password: password })).text();
+  await (await postLogin(new WebClient([gh.tlsCertPem]), gh.url, name, password)).text();
 }
 
 describe('what a failed sign-in records of the typed name', () => {

@@ -58,3 +58,13 @@ export function readForm(html: string): { action: string; fields: Record<string,
 export function decode(s: string): string {
   return s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 }
+
+/** Where a browser lands when Entra sends it to sign in (ENTRA.md §2.1), relative to Gatehouse's URL. */
+export const ENTRA_SIGNIN = '/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline';
+
+/** A browser's password sign-in: GET the login page at `start`, POST its form with these credentials. */
+export async function postLogin(client: WebClient, baseUrl: string, username: string, password: string, start = ENTRA_SIGNIN): Promise<Response> {
+  const page = await client.get(new URL(start, baseUrl).href);
+  const { action, fields } = readForm(await page.text());
+  return client.post(new URL(action, baseUrl).href, { ...fields, UserName: username, Password: password });
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { postLogin, WebClient } from '../support/web-client.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 
 let bed: TestBed;
@@ -28,10 +28,7 @@ describe('login page per Active Directory outcome (Samba)', () => {
   for (const [key, password, message] of outcomes) {
     it(`shows “${message.source}” for ${key} and issues no token`, async () => {
       const user = bed.users[key]!;
-      const client = new WebClient([gh.tlsCertPem]);
-      const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-      const { action, fields } = readForm(await page.text());
-      const res = await client.post(new URL(action, gh.url).href, { ...fields, UserName: user.upn, Password: password ?? user.password });
+      const res = await postLogin(new WebClient([gh.tlsCertPem]), gh.url, user.upn, password ?? user.password);
       const html = await res.text();
       assert.match(html, message);
       assert.doesNotMatch(html, /wresult/);
@@ -43,9 +40,7 @@ describe('login page per Active Directory outcome (Samba)', () => {
     const client = new WebClient([gh.tlsCertPem]);
     const texts: string[] = [];
     for (const upn of ['nobody@corp.example.com', bed.users.badpw!.upn]) {
-      const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-      const { action, fields } = readForm(await page.text());
-      const html = await (await client.post(new URL(action, gh.url).href, { ...fields, UserName: upn, Password: 'Wrong-1' })).text();
+      const html = await (await postLogin(client, gh.url, upn, 'Wrong-1')).text();
       texts.push(/<p id="errorText"[^>]*>([^<]*)<\/p>/.exec(html)![1]!);
     }
     assert.equal(texts[0], texts[1]);

@@ -6,7 +6,7 @@ import { createUser } from '../ad/fixtures.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { readForm, WebClient } from '../support/web-client.js';
+import { postLogin, WebClient } from '../support/web-client.js';
 
 const APP = 'urn:test:app';
 
@@ -29,9 +29,7 @@ describe('SSO stops at once for an account disabled in AD after it signed in (Sa
     const sam = `sso${randomBytes(3).toString('hex')}`;
     const user = await createUser({ client: admin, baseDn: bed.baseDn, realm: bed.realm }, { key: sam, sam, expected: 'ok' }, undefined, bed.ldapsUrl, bed.caCertPem);
     const client = new WebClient([gh.tlsCertPem]);
-    const page = await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline`);
-    const { action, fields } = readForm(await page.text());
-    const signedIn = await client.post(new URL(action, gh.url).href, { ...fields, UserName: user.upn, Password: user.password });
+    const signedIn = await postLogin(client, gh.url, user.upn, user.password);
     assert.match(await signedIn.text(), /wresult/);
     assert.match(await (await client.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${APP}`)).text(), /wresult/, 'SSO works while enabled');
 
