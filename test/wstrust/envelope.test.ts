@@ -67,12 +67,30 @@ describe('WS-Trust RST parsing', () => {
     assert.throws(() => parseRst(bytes(symmetric), USERNAME_13), refusedFor('key-type'));
   });
 
-  it('refuses a header block it does not understand that is marked mustUnderstand', () => {
-    const extra = rst('msal-python-13', { username: 'a', password: 'b', to: TO_13 }).replace(
-      '<s:Header>',
-      `<s:Header><x:Routing xmlns:x='urn:example' s:mustUnderstand='1'>here</x:Routing>`,
-    );
-    assert.throws(() => parseRst(bytes(extra), USERNAME_13), refusedFor('must-understand'));
+  const withRouting = (flag: string) => rst('msal-python-13', { username: 'a', password: 'b', to: TO_13 }).replace(
+    '<s:Header>',
+    `<s:Header><x:Routing xmlns:x='urn:example' s:mustUnderstand='${flag}'>here</x:Routing>`,
+  );
+
+  it('refuses a header block it does not understand that is marked mustUnderstand, however the xs:boolean is spelt', () => {
+    for (const flag of ['1', 'true', ' 1 ', '&#9;true&#10;', '&#13;1']) {
+      assert.throws(() => parseRst(bytes(withRouting(flag)), USERNAME_13), refusedFor('must-understand'), flag);
+    }
+  });
+
+  it('ignores a header block it does not understand whose mustUnderstand is false, and refuses one that is no xs:boolean', () => {
+    for (const flag of ['0', ' false ']) assert.equal(parseRst(bytes(withRouting(flag)), USERNAME_13).username, 'a');
+    for (const flag of ['yes', '', 'TRUE', '&#xA0;1']) {
+      assert.throws(() => parseRst(bytes(withRouting(flag)), USERNAME_13), refusedFor('xml-malformed'), flag);
+    }
+  });
+
+  it('refuses an RST nested deeper or holding more elements than any client sends', () => {
+    const withToken = (extraToken: string) => bytes(rst('msal-python-13', { username: 'a', password: 'b', to: TO_13, extraToken }));
+    assert.equal(parseRst(withToken('<x>'.repeat(14) + '</x>'.repeat(14)), USERNAME_13).username, 'a');
+    assert.throws(() => parseRst(withToken('<x>'.repeat(17) + '</x>'.repeat(17)), USERNAME_13), refusedFor('xml-too-deep'));
+    assert.equal(parseRst(withToken('<x/>'.repeat(250)), USERNAME_13).username, 'a');
+    assert.throws(() => parseRst(withToken('<x/>'.repeat(300)), USERNAME_13), refusedFor('xml-too-many-elements'));
   });
 
   it('refuses two UsernameTokens (no guessing which one counts)', () => {
@@ -112,6 +130,27 @@ describe('WS-Trust freshness', () => {
 
   it('refuses a UsernameToken Created outside the window even with a new nonce', async () => {
     const store = memoryStore();
-    await assert.rejects(checkNonce({ username: 'a', nonce: 'bg==', tokenCreated: at(-30) }, now, store.counters), refusedFor('timestamp-too-old'));
+    await assert.rejects(checkNonce({ nonce: 'bg==', tokenCreated: at(-30) }, now, store.counters), refusedFor('timestamp-too-old'));
+  });
+
+  it('refuses a replayed nonce whose token has no Created', async () => {
+    const store = memoryStore();
+    await checkNonce({ nonce: 'bm9uY2Ux', tokenCreated: now }, now, store.counters);
+    await assert.rejects(checkNonce({ nonce: 'bm9uY2Ux', tokenCreated: undefined }, at(1), store.counters), refusedFor('replayed-nonce'));
+  });
+
+  it('refuses a replayed nonce spelt with white space or other unused padding bits (xs:base64Binary)', async () => {
+    const store = memoryStore();
+    await checkNonce({ nonce: 'bm9uY2Ux', tokenCreated: undefined }, now, store.counters);
+    await assert.rejects(checkNonce({ nonce: 'bm9u\nY2Ux', tokenCreated: undefined }, now, store.counters), refusedFor('replayed-nonce'));
+    await checkNonce({ nonce: 'QQ==', tokenCreated: undefined }, now, store.counters);
+    await assert.rejects(checkNonce({ nonce: 'QR==', tokenCreated: undefined }, now, store.counters), refusedFor('replayed-nonce'));
+  });
+
+  it('refuses a nonce that is not base64', async () => {
+    const store = memoryStore();
+    for (const nonce of ['', 'not base64!', 'bm9uY2U']) {
+      await assert.rejects(checkNonce({ nonce, tokenCreated: undefined }, now, store.counters), refusedFor('nonce'), nonce);
+    }
   });
 });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { DOMParser } from '@xmldom/xmldom';
 import { derToPem } from '../../keys/certificate.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/types.js';
@@ -19,6 +18,7 @@ import { signIns } from '../entra/signin/log.js';
 import type { User } from '../entra/tenant.js';
 import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { xmlsecVerify } from '../xml/xmlsec1.js';
+import { auditSince, expectRejected as expectRejectedBy, fault, post as postTo, send as sendTo, xml } from './client.js';
 import { rst, type RstOptions } from './rst.js';
 
 const run = promisify(execFile);
@@ -46,36 +46,8 @@ const user = (key: string) => {
   return u;
 };
 
-async function post(path: string, body: string, contentType = 'application/soap+xml; charset=utf-8') {
-  return httpsRequest(url(path), { method: 'POST', ca: gh.tlsCertPem, headers: { 'Content-Type': contentType }, body, timeoutMs: 20_000 });
-}
-
-/** Posts an RST shaped like `kind`'s client to its endpoint. */
-function send(kind: 'msal-net-2005' | 'msal-python-13', o: Partial<RstOptions> & { username: string; password: string }) {
-  const path = kind === 'msal-net-2005' ? USERNAME_2005.path : USERNAME_13.path;
-  return post(path, rst(kind, { to: url(path), ...o }));
-}
-
-function xml(text: string): Document {
-  return new DOMParser().parseFromString(text, 'text/xml') as unknown as Document;
-}
-
-/** Code/Value, Subcode/Value and Reason/Text of a SOAP 1.2 fault (ENTRA.md §6.4). */
-function fault(text: string) {
-  const doc = xml(text);
-  const f = doc.getElementsByTagNameNS(SOAP, 'Fault')[0];
-  assert.ok(f, `a fault: ${text}`);
-  const values = Array.from(f.getElementsByTagNameNS(SOAP, 'Value'));
-  const subcode = values[1]?.textContent;
-  return {
-    code: values[0]?.textContent,
-    subcode,
-    /** The Subcode QName's namespace, resolved where it stands. */
-    subcodeNs: values[1]?.lookupNamespaceURI(subcode?.split(':')[0] ?? null),
-    reason: f.getElementsByTagNameNS(SOAP, 'Text')[0]?.textContent,
-    action: doc.getElementsByTagNameNS('http://www.w3.org/2005/08/addressing', 'Action')[0]?.textContent,
-  };
-}
+const post = (path: string, body: string, contentType?: string) => postTo(gh, path, body, contentType);
+const send = (kind: 'msal-net-2005' | 'msal-python-13', o: Partial<RstOptions> & { username: string; password: string }) => sendTo(gh, kind, o);
 
 /** What MSAL Python does to get the token: the raw text inside RequestedSecurityToken (ENTRA.md §6.7). */
 function cutAssertion(rstr: string): string {
@@ -84,9 +56,7 @@ function cutAssertion(rstr: string): string {
   return m[1];
 }
 
-async function latestAudit(type: string, since: Date) {
-  return (await store.audit.recent(50, { type })).filter((e) => e.at >= since);
-}
+const latestAudit = (type: string, since: Date) => auditSince(store, type, since);
 
 describe('WS-Trust username endpoints against Samba AD and the Entra double', () => {
   before(async () => {
@@ -242,15 +212,7 @@ describe('WS-Trust username endpoints against Samba AD and the Entra double', ()
 
   describe('hostile and wrong requests: refused with a fault and a request.rejected event', () => {
     const alicePw = () => ({ username: user('alice').upn, password: user('alice').password });
-    async function expectRejected(res: Awaited<ReturnType<typeof post>>, since: Date, reason: string, subcode = 'a:InvalidRequest') {
-      assert.equal(res.status, 500, res.text);
-      const f = fault(res.text);
-      assert.equal(f.subcode, subcode);
-      assert.ok(f.reason, 'Reason/Text present');
-      assert.doesNotMatch(res.text, /Assertion/);
-      const events = await latestAudit('request.rejected', since);
-      assert.ok(events.some((e) => e.reason === reason && e.details?.protocol === 'wstrust'), `${reason} in ${JSON.stringify(events)}`);
-    }
+    const expectRejected = (res: Awaited<ReturnType<typeof post>>, since: Date, reason: string, subcode?: string) => expectRejectedBy(store, res, since, reason, subcode);
 
     it('refuses a DOCTYPE with entities', async () => {
       const since = new Date();

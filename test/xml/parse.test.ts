@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { childElements, onlyChild, optionalChild, parseXml, rootElement, textOf, XmlRejected, type XmlRejectReason } from '../../xml/parse.js';
+import { booleanAttribute, type ParseOptions, childElements, DEFAULT_MAX_XML_DEPTH, DEFAULT_MAX_XML_ELEMENTS, onlyChild, optionalChild, parseXml, rootElement, textOf, XmlRejected, type XmlRejectReason } from '../../xml/parse.js';
 
-const rejects = (input: string | Uint8Array, reason: XmlRejectReason, options = {}): void => {
+const rejects = (input: string | Uint8Array, reason: XmlRejectReason, options: ParseOptions = {}): void => {
   assert.throws(() => parseXml(input, options), (err: unknown) => err instanceof XmlRejected && err.reason === reason);
 };
 
@@ -64,14 +64,76 @@ describe('parseXml', () => {
     rejects(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0x3c, 0x2f, 0x61, 0x3e]), 'not-utf8');
   });
 
-  it('walks a deeply nested document within the cap without overflowing the stack', () => {
+  it('walks a deeply nested document a caller allows without overflowing the stack', () => {
     const depth = 36_000;
-    assert.ok(parseXml('<a>'.repeat(depth) + '</a>'.repeat(depth)));
+    assert.ok(parseXml('<a>'.repeat(depth) + '</a>'.repeat(depth), { maxDepth: depth, maxElements: depth }));
   });
 
   it('checks the root by namespace, not by prefix', () => {
     const doc = parseXml(`<samlp:AuthnRequest xmlns:samlp="urn:evil"/>`);
     assert.throws(() => rootElement(doc, P, 'AuthnRequest'), (e: unknown) => e instanceof XmlRejected && e.reason === 'unexpected-element');
+  });
+});
+
+describe('parseXml depth and element limits', () => {
+  const nested = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
+  const wide = (n: number) => `<r>${'<a/>'.repeat(n - 1)}</r>`;
+
+  it('refuses nesting deeper than maxDepth, exactly at the limit (the root is depth 1)', () => {
+    assert.ok(parseXml(nested(5), { maxDepth: 5 }));
+    rejects(nested(6), 'too-deep', { maxDepth: 5 });
+    assert.ok(parseXml(`<r>${nested(4).replace('<a></a>', '<a/>')}</r>`, { maxDepth: 5 }));
+    rejects(`<r>${nested(4).replace('<a></a>', '<a><b/></a>')}</r>`, 'too-deep', { maxDepth: 5 });
+  });
+
+  it('refuses more elements than maxElements, exactly at the limit', () => {
+    assert.ok(parseXml(wide(10), { maxElements: 10 }));
+    rejects(wide(11), 'too-many-elements', { maxElements: 10 });
+  });
+
+  it('applies generous defaults', () => {
+    assert.ok(parseXml(nested(DEFAULT_MAX_XML_DEPTH)));
+    rejects(nested(DEFAULT_MAX_XML_DEPTH + 1), 'too-deep');
+    assert.ok(parseXml(wide(DEFAULT_MAX_XML_ELEMENTS)));
+    rejects(wide(DEFAULT_MAX_XML_ELEMENTS + 1), 'too-many-elements');
+  });
+
+  it('does not count tags inside comments, CDATA, processing instructions or quoted attribute values', () => {
+    const hidden = `<!-- <a><a> --><![CDATA[<a><a>]]><?pi <a><a> ?>`;
+    const doc = `<?xml version="1.0"?><r x="/>" y='-->' z="'>">${hidden}<a q='">'/><a q="/"></a>${hidden}</r><!-- <a> -->`;
+    assert.ok(parseXml(doc, { maxDepth: 2, maxElements: 3 }));
+    rejects(doc, 'too-many-elements', { maxDepth: 2, maxElements: 2 });
+    rejects(doc.replace('<a q="/"></a>', '<a q="/"><b/></a>'), 'too-deep', { maxDepth: 2 });
+    // XML forbids '<' in an attribute value: the parser refuses it, the scan does not count it.
+    rejects('<r a="<b><b>"/>', 'malformed', { maxDepth: 1, maxElements: 1 });
+  });
+
+  it('reads an empty tag with white space around its "/" as closed, as xmldom does', () => {
+    assert.ok(parseXml(`<r>${'<a\n/><a/ >'.repeat(3)}</r>`, { maxDepth: 2 }));
+  });
+
+  it('refuses markup the scan cannot close instead of guessing', () => {
+    for (const bad of ['<r><!-- </r>', '<r><![CDATA[ </r>', '<r><?pi </r>', '<r a="></r>', '<r></r></x>', '<r><!ELEMENT r ANY></r>']) rejects(bad, 'malformed');
+  });
+});
+
+describe('booleanAttribute (xs:boolean, XML Schema Part 2 §3.2.2)', () => {
+  const value = (v: string) => booleanAttribute(parseXml(`<a xmlns:s="urn:s" s:f="${v}"/>`).documentElement!, 'urn:s', 'f');
+
+  it('reads true, false, 1 and 0 after white-space collapse', () => {
+    for (const v of ['true', '1', ' 1 ', '&#9;true&#10;', '\ttrue\n', '&#13; 1']) assert.equal(value(v), true, v);
+    for (const v of ['false', '0', ' 0', '&#10;false ']) assert.equal(value(v), false, v);
+  });
+
+  it('is undefined when the attribute is absent, matching the namespace', () => {
+    assert.equal(booleanAttribute(parseXml('<a f="1"/>').documentElement!, 'urn:s', 'f'), undefined);
+    assert.equal(booleanAttribute(parseXml('<a f="1"/>').documentElement!, null, 'f'), true);
+  });
+
+  it('refuses a value outside the lexical space, and white space XML does not define', () => {
+    for (const v of ['yes', 'no', '', ' ', 'TRUE', 'True', '1 1', '01', '&#xA0;1', '1&#xFEFF;']) {
+      assert.throws(() => value(v), (e: unknown) => e instanceof XmlRejected && e.reason === 'malformed', JSON.stringify(v));
+    }
   });
 });
 

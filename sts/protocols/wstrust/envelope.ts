@@ -1,10 +1,16 @@
 import type { Element } from '@xmldom/xmldom';
-import { childElements, elementChildren, onlyChild, optionalChild, parseXml, rootElement, textOf, XmlRejected } from '../../../xml/parse.js';
+import { booleanAttribute, childElements, elementChildren, onlyChild, optionalChild, parseXml, rootElement, textOf, XmlRejected } from '../../../xml/parse.js';
 import { BadRequest } from '../errors.js';
 import { NS, PASSWORD_TEXT, type UsernameEndpoint } from './versions.js';
 
 /** An RST is a few hundred bytes; anything near this cap is not a client we serve. */
 export const MAX_RST_BYTES = 64 * 1024;
+/**
+ * Both MSALs' RSTs hold 21 elements, 6 deep (test/fixtures/wstrust/); the caps leave room for
+ * a client's extra headers while a body shaped to be expensive is refused before its tree is built.
+ */
+const MAX_RST_DEPTH = 20;
+const MAX_RST_ELEMENTS = 300;
 
 /** What the adapter needs from a username/password RST, read and checked for shape only. */
 export interface RstMessage {
@@ -27,7 +33,7 @@ const UNDERSTOOD = new Set([`${NS.wsa} Action`, `${NS.wsa} MessageID`, `${NS.wsa
 // xs:dateTime with a zone (a Timestamp without one has no defined instant).
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Parses with the hardened parser (size cap, no DOCTYPE) and reads the envelope of `endpoint`'s version. */
+/** Parses with the hardened parser (size, depth and element caps, no DOCTYPE) and reads the envelope of `endpoint`'s version. */
 export function parseRst(body: Uint8Array, endpoint: UsernameEndpoint): RstMessage {
   try {
     return readEnvelope(body, endpoint);
@@ -38,7 +44,7 @@ export function parseRst(body: Uint8Array, endpoint: UsernameEndpoint): RstMessa
 }
 
 function readEnvelope(body: Uint8Array, endpoint: UsernameEndpoint): RstMessage {
-  const envelope = rootElement(parseXml(body, { maxBytes: MAX_RST_BYTES }), NS.soap12, 'Envelope');
+  const envelope = rootElement(parseXml(body, { maxBytes: MAX_RST_BYTES, maxDepth: MAX_RST_DEPTH, maxElements: MAX_RST_ELEMENTS }), NS.soap12, 'Envelope');
   const header = onlyChild(envelope, NS.soap12, 'Header');
   const soapBody = onlyChild(envelope, NS.soap12, 'Body');
   checkMustUnderstand(header);
@@ -81,10 +87,10 @@ function readEnvelope(body: Uint8Array, endpoint: UsernameEndpoint): RstMessage 
   };
 }
 
+/** SOAP 1.2 part 1 §5.2.3: mustUnderstand is an xs:boolean, so ` 1 ` marks a block as `1` does; `yes` is malformed. */
 function checkMustUnderstand(header: Element): void {
   for (const block of elementChildren(header)) {
-    const flag = block.getAttributeNS(NS.soap12, 'mustUnderstand');
-    if ((flag === '1' || flag === 'true') && !UNDERSTOOD.has(`${block.namespaceURI} ${block.localName}`)) throw new BadRequest('must-understand');
+    if (booleanAttribute(block, NS.soap12, 'mustUnderstand') && !UNDERSTOOD.has(`${block.namespaceURI} ${block.localName}`)) throw new BadRequest('must-understand');
   }
 }
 

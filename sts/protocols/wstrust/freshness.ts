@@ -28,16 +28,30 @@ export function checkTimestamp(msg: Pick<RstMessage, 'created' | 'expires'>, now
 }
 
 /**
- * WSS UsernameToken Profile 1.0 §4: a Nonce (with the token's Created, when sent) is accepted
- * once; the UsernameToken's Created obeys the same window as the Timestamp. Clients that send no
- * Nonce (both MSALs) are not affected.
+ * WSS UsernameToken Profile 1.0 §4: a Nonce is accepted once; the UsernameToken's Created obeys
+ * the same window as the Timestamp. Clients that send no Nonce (both MSALs) are not affected.
  */
-export async function checkNonce(msg: Pick<RstMessage, 'nonce' | 'tokenCreated' | 'username'>, now: Date, counters: CounterStore): Promise<void> {
+export async function checkNonce(msg: Pick<RstMessage, 'nonce' | 'tokenCreated'>, now: Date, counters: CounterStore): Promise<void> {
   if (msg.tokenCreated) checkTimestamp({ created: msg.tokenCreated, expires: undefined }, now);
   if (msg.nonce === undefined) return;
-  if (msg.nonce === '') throw new BadRequest('nonce');
-  // Keyed by a hash: the store holds no user names, and the key length is fixed.
-  const key = createHash('sha256').update(`${msg.username}\n${msg.nonce}\n${msg.tokenCreated?.toISOString() ?? ''}`).digest('base64url');
+  // Keyed by the nonce alone: the user name's spelling and Created are the sender's to vary, so
+  // neither may make a replay look new. Hashed: the key length is fixed.
+  const key = createHash('sha256').update(nonceOctets(msg.nonce)).digest('base64url');
+  // Remembered while a message carrying it can pass checkTimestamp, whether or not Created was
+  // sent: a Timestamp created the skew ahead of our clock passes until MAX_MESSAGE_AGE_MS + 2 × skew from now.
   const fresh = await counters.useOnce(`wstrust-nonce:${key}`, new Date(now.getTime() + MAX_MESSAGE_AGE_MS + 2 * CLOCK_SKEW_MS), now);
   if (!fresh) throw new BadRequest('replayed-nonce');
+}
+
+// xs:base64Binary (XML Schema Part 2 §3.2.16) once XML white space is taken out.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The Nonce is base64Binary (WSS UsernameToken Profile 1.0 §4: EncodingType defaults to Base64),
+ * so its value is the octets: white space or unused padding bits make no new nonce.
+ */
+function nonceOctets(nonce: string): Buffer {
+  const compact = nonce.replace(/[\t\n\r ]/g, '');
+  if (compact === '' || !BASE64.test(compact)) throw new BadRequest('nonce');
+  return Buffer.from(compact, 'base64');
 }
