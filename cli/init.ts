@@ -1,5 +1,6 @@
 import { initConfig } from '../config/init.js';
 import type { ConfigInput } from '../config/schema.js';
+import { selfSignedTlsPem } from '../keys/certificate.js';
 
 export async function initCommand(o: {
   config: string;
@@ -25,6 +26,7 @@ export async function initCommand(o: {
       ...(o.caFile ? { caFile: o.caFile } : {}),
     };
   }
-  const { file, tlsCert } = await initConfig({ file: o.config, publicUrl: o.publicUrl, domains: o.domain, directory, force: o.force ?? false });
+  const tls = await selfSignedTlsPem(new URL(o.publicUrl).hostname);
+  const { file, tlsCert } = await initConfig({ file: o.config, publicUrl: o.publicUrl, domains: o.domain, directory, tls, force: o.force ?? false });
   process.stdout.write(`wrote ${file} and a self-signed TLS certificate ${tlsCert}\n`);
 }

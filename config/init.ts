@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { derToPem, generateSelfSignedCertificate } from '../keys/certificate.js';
 import { renderConfig } from './render.js';
 import { configSchema, type ConfigInput } from './schema.js';
 
@@ -10,13 +9,12 @@ export interface InitOptions {
   publicUrl: string;
   domains: string[];
   directory: ConfigInput['directory'];
+  /** The listener's certificate and key (PEM), self-signed by the caller until replaced by a CA-issued one. */
+  tls: { certPem: string; keyPem: string };
   force?: boolean;
 }
 
-/**
- * Writes a complete, commented config with fresh secrets, plus a self-signed TLS certificate for
- * the listener so `serve` works at once (replace it with a CA-issued one for production).
- */
+/** Writes a complete, commented config with fresh secrets, and the listener's TLS files so `serve` works at once. */
 export async function initConfig(o: InitOptions): Promise<{ file: string; tlsCert: string }> {
   if (!o.force && (await exists(o.file))) throw new Error(`${o.file} exists; use --force to overwrite`);
   const values = configSchema.parse({
@@ -27,18 +25,9 @@ export async function initConfig(o: InitOptions): Promise<{ file: string; tlsCer
   });
   const dir = dirname(o.file);
   await mkdir(join(dir, 'tls'), { recursive: true });
-  const host = new URL(o.publicUrl).hostname;
-  const tls = await generateSelfSignedCertificate({
-    subject: `CN=${host}`,
-    validityDays: 825,
-    keyBits: 2048,
-    dnsNames: [host, 'localhost'],
-    ipAddresses: ['127.0.0.1'],
-    serverAuth: true,
-  });
   const certFile = join(dir, values.server.tls.certFile);
-  await writeFile(certFile, derToPem(tls.certificateDer));
-  await writeFile(join(dir, values.server.tls.keyFile), tls.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  await writeFile(certFile, o.tls.certPem);
+  await writeFile(join(dir, values.server.tls.keyFile), o.tls.keyPem, { mode: 0o600 });
   await writeFile(o.file, renderConfig(values), { mode: 0o600 });
   return { file: o.file, tlsCert: certFile };
 }

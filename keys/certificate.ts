@@ -119,3 +119,20 @@ export function describeCertificate(der: Buffer): { subject: string; notBefore: 
   const alg = cert.publicKey.algorithm as webcrypto.RsaHashedKeyAlgorithm;
   return { subject: cert.subject, notBefore: cert.notBefore, notAfter: cert.notAfter, thumbprint: thumbprintOf(der), keyBits: alg.modulusLength };
 }
+
+/**
+ * A self-signed HTTPS listener certificate for `host` (and localhost), PEM: what `gatehouse init`
+ * writes so `serve` works at once, until a CA-issued one replaces it. 825 days is the longest a
+ * browser accepts for a TLS server certificate (CA/B Forum BR 6.3.2, before 2020).
+ */
+export async function selfSignedTlsPem(host: string): Promise<{ certPem: string; keyPem: string }> {
+  const tls = await generateSelfSignedCertificate({
+    subject: `CN=${host}`,
+    validityDays: 825,
+    keyBits: 2048,
+    dnsNames: [host, 'localhost'],
+    ipAddresses: ['127.0.0.1'],
+    serverAuth: true,
+  });
+  return { certPem: derToPem(tls.certificateDer), keyPem: tls.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
+}
