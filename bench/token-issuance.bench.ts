@@ -3,7 +3,7 @@ import { softwareSigner } from '../keys/signer.js';
 import { issueClaims } from '../sts/claims/rules.js';
 import { AuthMethod, type Authentication } from '../sts/signin/types.js';
 import { saml11FromClaims } from '../sts/tokens/claims-to-saml11.js';
-import { wsfedRstr } from '../sts/tokens/wsfed-rstr.js';
+import { wsfedRstr } from '../sts/protocols/wstrust/rstr.js';
 import { TrustRegistry } from '../sts/trusts/trust.js';
 import type { DirectoryUser } from '../directory/types.js';
 import { rsaSignaturesPerSecond, table } from './ceiling.js';

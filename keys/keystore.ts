@@ -1,11 +1,13 @@
-import { createCipheriv, createDecipheriv, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { deriveKey, open, seal } from './sealing.js';
 
 /*
- * Private keys at rest: AES-256-GCM under the configured key-encryption key (STYLE.md, after Ory
- * Hydra). Layout: version byte 1 | 12-byte nonce | 16-byte tag | ciphertext of the PKCS#8 DER.
- * The key id is authenticated as associated data, so a sealed key cannot be swapped onto another record.
+ * Private keys at rest, sealed (keys/sealing.ts) under the key-encryption key's "private keys"
+ * key. Layout: version byte 2 | nonce | tag | ciphertext of the PKCS#8 DER. The key id is
+ * authenticated as associated data, so a sealed key cannot be swapped onto another record.
  */
-const VERSION = 1;
+const VERSION = 2;
+const PURPOSE = 'private keys at rest';
 
 export function parseKeyEncryptionKey(value: string): Buffer {
   const key = Buffer.from(value, 'base64');
@@ -14,23 +16,13 @@ export function parseKeyEncryptionKey(value: string): Buffer {
 }
 
 export function sealPrivateKey(privateKey: KeyObject, kek: Buffer, keyId: string): Buffer {
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', kek, nonce);
-  cipher.setAAD(Buffer.from(keyId, 'utf8'));
-  const body = Buffer.concat([cipher.update(privateKey.export({ format: 'der', type: 'pkcs8' })), cipher.final()]);
-  return Buffer.concat([Buffer.from([VERSION]), nonce, cipher.getAuthTag(), body]);
+  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+  return Buffer.concat([Buffer.from([VERSION]), seal(deriveKey(kek, PURPOSE), der, Buffer.from(keyId, 'utf8'))]);
 }
 
 export function unsealPrivateKey(sealed: Buffer, kek: Buffer, keyId: string): KeyObject {
-  if (sealed[0] !== VERSION || sealed.length < 29) throw new Error(`key ${keyId}: unknown sealed-key format`);
-  const decipher = createDecipheriv('aes-256-gcm', kek, sealed.subarray(1, 13));
-  decipher.setAAD(Buffer.from(keyId, 'utf8'));
-  decipher.setAuthTag(sealed.subarray(13, 29));
-  let der: Buffer;
-  try {
-    der = Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]);
-  } catch {
-    throw new Error(`key ${keyId}: cannot decrypt (wrong keys.keyEncryptionKey?)`);
-  }
+  if (sealed[0] !== VERSION) throw new Error(`key ${keyId}: unknown sealed-key format`);
+  const der = open(deriveKey(kek, PURPOSE), sealed.subarray(1), Buffer.from(keyId, 'utf8'));
+  if (!der) throw new Error(`key ${keyId}: cannot decrypt (wrong keys.keyEncryptionKey?)`);
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }

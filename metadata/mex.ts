@@ -1,6 +1,6 @@
 import { WS_NS } from '../xml/namespaces.js';
-import { USERNAME_ENDPOINTS, type UsernameEndpoint } from '../sts/protocols/wstrust/versions.js';
 import { namespace, qname, XmlWriter, type Namespace } from '../xml/writer.js';
+import { WSTRUST_ENDPOINTS, type WsTrustEndpoint } from './endpoints.js';
 
 const WSDL = namespace('wsdl', 'http://schemas.xmlsoap.org/wsdl/');
 const SOAP12 = namespace('soap12', 'http://schemas.xmlsoap.org/wsdl/soap12/');
@@ -17,13 +17,13 @@ const TNS = namespace('tns', 'http://tempuri.org/');
  * (ENTRA.md §6.6): 1.3 → WS-SecurityPolicy 1.2 with SignedEncryptedSupportingTokens, 2005 → the
  * 2005/07 draft with SignedSupportingTokens (the only one MSAL.NET recognises).
  */
-const POLICY: Record<UsernameEndpoint['name'], { sp: Namespace; supportingTokens: string }> = {
+const POLICY: Record<WsTrustEndpoint['name'], { sp: Namespace; supportingTokens: string }> = {
   '13': { sp: namespace('sp', 'http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702'), supportingTokens: 'SignedEncryptedSupportingTokens' },
   '2005': { sp: namespace('sp', 'http://schemas.xmlsoap.org/ws/2005/07/securitypolicy'), supportingTokens: 'SignedSupportingTokens' },
 };
 
 /** Names as AD FS gives them, so admins comparing the two documents recognise each part. */
-function names(e: UsernameEndpoint) {
+function names(e: WsTrustEndpoint) {
   const contract = e.name === '13' ? 'IWSTrust13Async' : 'IWSTrustFeb2005Async';
   const binding = `UserNameWSTrustBinding_${contract}`;
   return { binding, policyId: `${binding}_policy`, operation: e.name === '13' ? 'Trust13IssueAsync' : 'TrustFeb2005IssueAsync' };
@@ -42,16 +42,16 @@ function names(e: UsernameEndpoint) {
 export function mexDocument(publicUrl: string): string {
   const w = new XmlWriter();
   w.start(WSDL, 'definitions', { name: 'SecurityTokenService', targetNamespace: TNS.uri }, [], { declare: [TNS] });
-  for (const e of USERNAME_ENDPOINTS) writePolicy(w, e);
-  for (const e of USERNAME_ENDPOINTS) writeBinding(w, e);
+  for (const e of WSTRUST_ENDPOINTS) writePolicy(w, e);
+  for (const e of WSTRUST_ENDPOINTS) writeBinding(w, e);
   w.start(WSDL, 'service', { name: 'SecurityTokenService' });
-  for (const e of USERNAME_ENDPOINTS) writePort(w, e, new URL(e.path, publicUrl).href);
+  for (const e of WSTRUST_ENDPOINTS) writePort(w, e, new URL(e.path, publicUrl).href);
   w.end();
   w.end();
   return w.finish().xml;
 }
 
-function writePolicy(w: XmlWriter, e: UsernameEndpoint): void {
+function writePolicy(w: XmlWriter, e: WsTrustEndpoint): void {
   const { sp, supportingTokens } = POLICY[e.name];
   const policy = () => w.start(WSP, 'Policy');
   const empty = (name: string) => w.leaf(sp, name, '');
@@ -84,7 +84,7 @@ function writePolicy(w: XmlWriter, e: UsernameEndpoint): void {
   w.end().end().end();
 }
 
-function writeBinding(w: XmlWriter, e: UsernameEndpoint): void {
+function writeBinding(w: XmlWriter, e: WsTrustEndpoint): void {
   const n = names(e);
   w.start(WSDL, 'binding', { name: n.binding });
   w.leaf(WSP, 'PolicyReference', '', { URI: `#${n.policyId}` });
@@ -98,7 +98,7 @@ function writeBinding(w: XmlWriter, e: UsernameEndpoint): void {
   w.end();
 }
 
-function writePort(w: XmlWriter, e: UsernameEndpoint, address: string): void {
+function writePort(w: XmlWriter, e: WsTrustEndpoint, address: string): void {
   const n = names(e);
   w.start(WSDL, 'port', { name: n.binding, binding: qname(TNS, n.binding) });
   w.leaf(SOAP12, 'address', '', { location: address });

@@ -4,10 +4,10 @@ import { directoryFromConfig } from '../directory/from-config.js';
 import type { Directory } from '../directory/types.js';
 import { Audit } from '../health/audit.js';
 import { signingKeyOptions } from '../keys/from-config.js';
+import { deriveKey } from '../keys/sealing.js';
 import type { Signer } from '../keys/signer.js';
 import { ensureActiveSigningKey, signerFor } from '../keys/signing-keys.js';
 import { openStore, type Store } from '../store/index.js';
-import { deriveKey } from './http/sealed-value.js';
 
 /** Everything a request handler may need, built once at start from the config. */
 export interface Runtime {
@@ -17,8 +17,8 @@ export interface Runtime {
   audit: Audit;
   directory: Directory;
   signer: Signer;
-  /** The key-encryption key; per-purpose keys (cookies, CSRF) are derived from it. */
-  masterKey: Buffer;
+  /** `keys.keyEncryptionKey`; every purpose's key (private keys, cookies, CSRF, pseudonyms) is derived from it (keys/sealing.ts). */
+  kek: Buffer;
   close(): Promise<void>;
 }
 
@@ -35,7 +35,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       audit: new Audit(store.audit, log.child({ part: 'audit' }), deriveKey(keyOpts.kek, 'audit pseudonyms')),
       directory,
       signer: signerFor(signingKey, keyOpts.kek),
-      masterKey: keyOpts.kek,
+      kek: keyOpts.kek,
       async close() {
         await directory.close();
         await store.close();

@@ -1,14 +1,15 @@
 import type { Router } from 'express';
 import { serviceIdentifier } from '../config/load.js';
-import { metadataRouter } from '../metadata/router.js';
+import { deriveKey, SealedValues } from '../keys/sealing.js';
+import { BrowserSignIn } from './http/browser-signin.js';
 import { changePasswordRouter } from './http/change-password-route.js';
 import { Csrf } from './http/csrf.js';
+import { metadataRouter } from './http/metadata-routes.js';
 import { passiveRouter } from './http/passive-route.js';
 import { AddressRateLimit } from './http/rate-limit.js';
-import { deriveKey, SealedValues } from './http/sealed-value.js';
-import { wstrustRouter } from './protocols/wstrust/route.js';
+import { SessionCookie } from './http/session-cookie.js';
+import { wstrustRouter } from './http/wstrust-route.js';
 import type { Runtime } from './runtime.js';
-import { FormsSignIn } from './signin/forms.js';
 import { corporateNetwork } from './signin/network.js';
 import { ExtranetLockout } from './signin/extranet-lockout.js';
 import { SignInPipeline } from './signin/pipeline.js';
@@ -20,7 +21,10 @@ import { sendPage } from './ui/layout.js';
 import { messagePage } from './ui/message-page.js';
 import { resolveTexts } from './ui/texts.js';
 
-/** Wires the sign-in walk (ARCHITECTURE.md) from the runtime: one instance of each part per process. */
+/**
+ * Wires the sign-in walk (ARCHITECTURE.md) from the runtime, one instance of each part per
+ * process, and returns every route: the one place endpoints are mounted (sts/http/app.ts mounts them in this order).
+ */
 export function buildServices(rt: Runtime) {
   const { config } = rt;
   const trusts = TrustRegistry.fromConfig(config);
@@ -32,19 +36,21 @@ export function buildServices(rt: Runtime) {
     lockout: new ExtranetLockout(rt.store.counters, { threshold: config.lockout.extranetThreshold, observationWindowMs: config.lockout.observationWindowMinutes * 60_000 }),
     log: rt.log.child({ part: 'signin' }),
   });
-  const sessions = new SsoSessions(rt.store.sessions, new SealedValues(rt.masterKey, 'sso session'), {
-    cookieName: config.session.cookieName,
-    lifetimeMs: config.session.lifetimeMinutes * 60_000,
-  });
-  const csrf = new Csrf(deriveKey(rt.masterKey, 'csrf'), rt.store.counters);
-  const forms = new FormsSignIn({ pipeline, sessions, csrf, branding, audit: rt.audit });
+  const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
+  const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
+  const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
+  const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit });
   const tokens = new TokenService({ signer: () => rt.signer, domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute);
   const rateLimit = limits.guard((_req, res) => {
     sendPage(res, messagePage(branding, { title: branding.texts['rateLimit.title'], message: branding.texts['rateLimit.message'] }), { status: 429 });
   });
-  const routers: Router[] = [assetsRouter(), passiveRouter({ trusts, forms, sessions, tokens, audit: rt.audit, branding, rateLimit }), metadataRouter({ config, store: rt.store, signer: () => rt.signer })];
-  routers.push(changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }));
-  routers.push(wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits }));
+  const routers: Router[] = [
+    assetsRouter(),
+    passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit }),
+    metadataRouter({ config, store: rt.store, signer: () => rt.signer }),
+    changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
+    wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits }),
+  ];
   return { trusts, pipeline, sessions, tokens, routers };
 }

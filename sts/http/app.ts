@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import { AdfsPath } from '../../metadata/endpoints.js';
 import { errorPage } from './error-page.js';
 
 export interface Readiness {
@@ -25,7 +26,7 @@ export function createApp(opts: { log: Logger; readiness: Readiness; trustedProx
   );
 
   // AD FS answers its probe with 200 once it can serve; load balancers poll it (ARCHITECTURE.md endpoints).
-  app.get('/adfs/probe', (_req, res) => {
+  app.get(AdfsPath.probe, (_req, res) => {
     res.status(opts.readiness.ready ? 200 : 503).type('text/plain').send(opts.readiness.ready ? '' : 'starting or stopping');
   });
 

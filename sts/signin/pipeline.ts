@@ -4,12 +4,36 @@ import type { Audit } from '../../health/audit.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
 import { changePassword, checkPassword, type Counted, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
-import { AuthMethod, type Authentication, type SignInRequest } from './types.js';
+import { AuthMethod, type Authentication, type Presented, type SignInRequest } from './types.js';
 
 export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable';
 export type ChangePasswordFailure = Exclude<ChangePasswordResult, { ok: true }>['reason'];
 
-export type SignInOutcome = { ok: true; auth: Authentication } | { ok: false; reason: SignInFailure };
+type MethodResult = { ok: true; auth: Authentication } | { ok: false; reason: SignInFailure };
+
+/**
+ * Where a sign-in stands after one request: done, or what the user must do next. Never a page or
+ * an HTTP answer: sts/http renders these, protocol adapters turn Authenticated into tokens.
+ */
+export type SignInOutcome =
+  | { kind: 'authenticated'; auth: Authentication; fromSession: boolean }
+  /** Ask for a credential of `method`; `error` says why the last one failed; `endSession`: the SSO session can no longer be used. */
+  | { kind: 'needs-credentials'; method: 'password'; error?: SignInFailure; username?: string; endSession?: boolean }
+  /** AD refused the password as expired or to be changed (AD FS then offers its update-password page). */
+  | { kind: 'needs-password-change'; reason: 'password-expired' | 'must-change-password'; username: string }
+  | { kind: 'denied'; reason: 'method-unavailable' };
+
+/** One request's walk through the steps: the request, what was presented, the SSO session, and the result so far. */
+interface Walk {
+  req: SignInRequest;
+  presented: Presented;
+  session: SessionData | undefined;
+  auth?: Authentication;
+  fromSession?: boolean;
+}
+
+/** A step returns an outcome to stop the walk here, or nothing to hand on to the next step. */
+type Step = (walk: Walk) => Promise<SignInOutcome | undefined>;
 
 /** wauth / RequestedAuthnContext values a password sign-in satisfies (ENTRA.md §2.1). */
 const passwordMethods = new Set<string>([
@@ -21,7 +45,9 @@ const passwordMethods = new Set<string>([
 
 /**
  * Decides who the user is and how strongly, for any protocol (ARCHITECTURE.md "sign-in pipeline"):
- * reuse of the SSO session, the password method, and the audit trail of each outcome.
+ * a list of steps — the requested methods can be met, then a first factor (the SSO session, or
+ * the password) — each of which may stop the walk with what the user must do next. A second
+ * factor is one more step after the first factor.
  */
 export class SignInPipeline {
   constructor(
@@ -34,6 +60,58 @@ export class SignInPipeline {
     },
   ) {}
 
+  private readonly steps: Step[] = [(w) => this.methodsAvailable(w), (w) => this.firstFactor(w)];
+
+  /** Runs the steps over what this request presented; `session` is the SSO session the browser holds, if any. */
+  async run(req: SignInRequest, presented: Presented, session?: SessionData): Promise<SignInOutcome> {
+    const walk: Walk = { req, presented, session };
+    for (const step of this.steps) {
+      const outcome = await step(walk);
+      if (outcome) return outcome;
+    }
+    if (!walk.auth) throw new Error('sign-in steps ended without an authentication');
+    return { kind: 'authenticated', auth: walk.auth, fromSession: walk.fromSession ?? false };
+  }
+
+  /** The requested methods must all be ones we perform (refused, not downgraded, otherwise). */
+  private async methodsAvailable({ req }: Walk): Promise<SignInOutcome | undefined> {
+    const missing = this.unsatisfiableMethods(req);
+    if (missing.length === 0) return undefined;
+    // Audited, not echoed: the page must not display attacker-chosen text.
+    await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'method-unavailable', relyingParty: req.trust.identifier, clientIp: req.clientIp, details: { requested: missing.join(' ') } });
+    return { kind: 'denied', reason: 'method-unavailable' };
+  }
+
+  /**
+   * A password presented now, else the SSO session unless the request wants a fresh credential
+   * (wfresh=0, prompt=login) or a first factor younger than the session's (wfresh=N), else ask.
+   */
+  private async firstFactor(walk: Walk): Promise<SignInOutcome | undefined> {
+    const { req, presented, session } = walk;
+    if (presented.kind === 'password') {
+      const result = await this.withPassword(req, presented.username, presented.password, presented.persistent);
+      if (result.ok) {
+        walk.auth = result.auth;
+        return undefined;
+      }
+      const username = typeof presented.username === 'string' ? presented.username.slice(0, 256) : '';
+      if (result.reason === 'password-expired' || result.reason === 'must-change-password') return { kind: 'needs-password-change', reason: result.reason, username };
+      return { kind: 'needs-credentials', method: 'password', error: result.reason, username };
+    }
+    const tooOld = session && req.maxAgeMinutes !== undefined && Date.now() - Date.parse(session.instant) > req.maxAgeMinutes * 60_000;
+    if (session && !req.fresh && !tooOld) {
+      const result = await this.fromSession(req, session);
+      if (result.ok) {
+        walk.auth = result.auth;
+        walk.fromSession = true;
+        return undefined;
+      }
+      // The account was disabled, expired, locked or removed since: the session is over.
+      return { kind: 'needs-credentials', method: 'password', endSession: true, ...(req.loginHint ? { username: req.loginHint } : {}) };
+    }
+    return { kind: 'needs-credentials', method: 'password', ...(req.loginHint ? { username: req.loginHint } : {}) };
+  }
+
   insideCorporateNetwork(clientIp: string): boolean {
     return this.deps.insideCorporateNetwork(clientIp);
   }
@@ -42,11 +120,11 @@ export class SignInPipeline {
    * Methods we cannot perform yet (MFA, certificate: roadmap) are refused rather than silently
    * downgraded: a relying party that asks for MFA must not get a password-only token.
    */
-  unsatisfiableMethods(req: SignInRequest): string[] {
+  private unsatisfiableMethods(req: SignInRequest): string[] {
     return req.requestedMethods.filter((m) => !passwordMethods.has(m));
   }
 
-  async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent = false): Promise<SignInOutcome> {
+  private async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent: boolean): Promise<MethodResult> {
     const inside = this.insideCorporateNetwork(req.clientIp);
     const result = await checkPassword(this.deps, username, password, !inside);
     if (!result.ok) {
@@ -88,7 +166,7 @@ export class SignInPipeline {
   }
 
   /** SSO: the session's first-factor result with the user re-read, so disabled users stop at once. */
-  async fromSession(req: SignInRequest, session: SessionData): Promise<SignInOutcome> {
+  private async fromSession(req: SignInRequest, session: SessionData): Promise<MethodResult> {
     const user = await this.deps.directory.findUser({ objectGuid: session.objectGuid });
     if (!user) {
       await this.record(req, 'failure', session.upn, 'session-user-gone');

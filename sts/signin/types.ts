@@ -41,3 +41,8 @@ export interface Authentication {
   /** Keep-me-signed-in (psso) was chosen. */
   persistent: boolean;
 }
+
+/** What the user has presented in this request: nothing yet, or a password typed into a form or a WS-Trust message. */
+export type Presented =
+  | { kind: 'nothing' }
+  | { kind: 'password'; username: unknown; password: unknown; persistent: boolean };

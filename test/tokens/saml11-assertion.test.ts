@@ -4,7 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { softwareSigner, type Signer } from '../../keys/signer.js';
 import { buildSaml11Assertion, SAML11_NS, type Saml11AssertionInput } from '../../sts/tokens/saml11-assertion.js';
-import { wsfedRstr } from '../../sts/tokens/wsfed-rstr.js';
+import { wsfedRstr } from '../../sts/protocols/wstrust/rstr.js';
 import { childElements, elementChildren, onlyChild, parseXml, rootElement, textOf } from '../../xml/parse.js';
 import { verifyEnveloped } from '../../xml/verify.js';
 import { makeTestCert, type TestCert } from '../support/pki.js';

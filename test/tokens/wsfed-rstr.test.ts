@@ -4,7 +4,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import { softwareSigner } from '../../keys/signer.js';
 import { buildSaml11Assertion, SAML11_NS, type Saml11Assertion } from '../../sts/tokens/saml11-assertion.js';
-import { SAML11_TOKEN_TYPE, TRUST_13, TRUST_2005, writeRstr, wsfedRstr } from '../../sts/tokens/wsfed-rstr.js';
+import { SAML11_TOKEN_TYPE, TRUST_13, TRUST_2005, writeRstr, wsfedRstr } from '../../sts/protocols/wstrust/rstr.js';
 import { elementChildren, onlyChild, parseXml, rootElement, textOf } from '../../xml/parse.js';
 import { namespace, XmlWriter } from '../../xml/writer.js';
 import { makeTestCert } from '../support/pki.js';

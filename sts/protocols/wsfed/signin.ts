@@ -1,41 +1,48 @@
-import type { Request, Response } from 'express';
-import type { FormsSignIn } from '../../signin/forms.js';
-import type { SsoSessions } from '../../signin/session.js';
-import type { SignInRequest } from '../../signin/types.js';
+import type { Authentication, SignInRequest } from '../../signin/types.js';
 import type { TokenService } from '../../tokens/token-service.js';
-import { wsfedRstr } from '../../tokens/wsfed-rstr.js';
 import { allowedReply, type RelyingPartyTrust, type TrustRegistry } from '../../trusts/trust.js';
-import { autoPostPage } from '../../ui/auto-post.js';
-import { sendPage, type Branding } from '../../ui/layout.js';
+import { AdfsPath } from '../../../metadata/endpoints.js';
 import { InvalidReply, NoSuchTrust } from '../errors.js';
+import { wsfedRstr } from '../wstrust/rstr.js';
 import type { WsFedMessage } from './message.js';
-
-export interface WsFedDeps {
-  trusts: TrustRegistry;
-  forms: FormsSignIn;
-  sessions: SsoSessions;
-  tokens: TokenService;
-  branding: Branding;
-}
 
 type SignInMessage = Extract<WsFedMessage, { wa: 'wsignin1.0' }>;
 
-/** wsignin1.0, read as its steps: find the trust, check the reply, sign in, issue, post back. */
-export async function wsfedSignIn(deps: WsFedDeps, msg: SignInMessage, req: Request, res: Response): Promise<void> {
-  const trust = findTrust(deps.trusts, msg.wtrealm);
+/** A wsignin1.0 read and checked: the neutral request for the sign-in flow, and where its login form posts back. */
+export interface WsFedSignIn {
+  msg: SignInMessage;
+  trust: RelyingPartyTrust;
+  request: SignInRequest;
+  resumeUrl: string;
+}
+
+/** An HTML form POST to the relying party (ENTRA.md §2.2: wa, wresult and wctx to the reply URL). */
+export interface FormPost {
+  action: string;
+  fields: Record<string, string | undefined>;
+}
+
+/** wsignin1.0, its first steps: find the trust, check the reply, name what the sign-in must satisfy. */
+export function beginWsFedSignIn(trusts: TrustRegistry, msg: SignInMessage, clientIp: string): WsFedSignIn {
+  const trust = findTrust(trusts, msg.wtrealm);
   const returnTo = checkReply(trust, msg.wreply);
-  const signedIn = await deps.forms.authenticate(req, res, signInRequest(msg, trust, returnTo, req.ip ?? ''), resumeUrl(msg));
-  if (!signedIn) return;
-  const assertion = await deps.tokens.saml11(trust, signedIn.auth, 'wsfed');
-  await deps.sessions.addParty(signedIn.session, { identifier: trust.identifier, signOutUrl: trust.signOutUrl });
-  postResponse(res, deps.branding, returnTo, { wa: 'wsignin1.0', wresult: wsfedRstr(assertion, trust.identifier), wctx: msg.wctx });
+  return { msg, trust, request: signInRequest(msg, trust, returnTo, clientIp), resumeUrl: resumeUrl(msg) };
+}
+
+/** Its last steps, once the user is authenticated: issue the token and post it back, wctx byte for byte. */
+export async function completeWsFedSignIn(tokens: TokenService, begun: WsFedSignIn, auth: Authentication): Promise<FormPost> {
+  const assertion = await tokens.saml11(begun.trust, auth, 'wsfed');
+  return {
+    action: begun.request.returnTo,
+    fields: { wa: 'wsignin1.0', wresult: wsfedRstr(assertion, begun.trust.identifier), wctx: begun.msg.wctx },
+  };
 }
 
 /** The login form posts back to /adfs/ls/ with the sign-in message, so it works however it arrived (GET or POST). */
 function resumeUrl(msg: SignInMessage): string {
   const { wa, wtrealm, wreply, wctx, whr, wfresh, wauth, username } = msg;
   const params = Object.entries({ wa, wtrealm, wreply, wctx, whr, wfresh, wauth, username }).filter((e): e is [string, string] => e[1] !== undefined);
-  return `/adfs/ls/?${new URLSearchParams(params)}`;
+  return `${AdfsPath.passive}?${new URLSearchParams(params)}`;
 }
 
 function findTrust(trusts: TrustRegistry, wtrealm: string): RelyingPartyTrust {
@@ -67,9 +74,4 @@ function signInRequest(msg: SignInMessage, trust: RelyingPartyTrust, returnTo: s
     loginHint: msg.username,
     clientIp,
   };
-}
-
-/** ENTRA.md §2.2: an auto-submitted form of wa, wresult and wctx (wctx byte for byte). */
-function postResponse(res: Response, branding: Branding, action: string, fields: Record<string, string | undefined>): void {
-  sendPage(res, autoPostPage(branding, action, fields), { formTargets: [new URL(action).origin] });
 }

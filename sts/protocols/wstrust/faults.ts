@@ -1,6 +1,7 @@
 import { namespace, qname, XML_NS, XmlWriter } from '../../../xml/writer.js';
-import type { TrustVersion } from '../../tokens/wsfed-rstr.js';
+import type { TrustVersion } from './rstr.js';
 import { BadRequest, NoSuchTrust, ProtocolError, RequestDenied, TooManyRequests } from '../errors.js';
+import { writeAnswerHeader } from './response.js';
 import { NS } from './versions.js';
 
 /**
@@ -39,28 +40,8 @@ function faultText(err: ProtocolError): FaultText {
 }
 
 const S = namespace('s', NS.soap12);
-const A = namespace('a', NS.wsa);
-const O = namespace('o', NS.wsse);
-const U = namespace('u', NS.wsu);
 const XML = namespace('xml', XML_NS);
 export const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
-/** How long the Timestamp of our answers says they are good for (AD FS: 5 minutes). */
-const ANSWER_LIFETIME_MS = 5 * 60_000;
-
-/** The header AD FS puts on every answer: Action, RelatesTo the request, Security/Timestamp. */
-export function writeAnswerHeader(w: XmlWriter, action: string, relatesTo: string | undefined, now: Date): void {
-  const mustUnderstand = [{ ns: S, name: 'mustUnderstand', value: '1' }];
-  w.start(S, 'Header');
-  w.leaf(A, 'Action', action, {}, mustUnderstand);
-  if (relatesTo) w.leaf(A, 'RelatesTo', relatesTo);
-  w.start(O, 'Security', {}, mustUnderstand)
-    .start(U, 'Timestamp', {}, [{ ns: U, name: 'Id', value: '_0' }])
-    .leaf(U, 'Created', now.toISOString())
-    .leaf(U, 'Expires', new Date(now.getTime() + ANSWER_LIFETIME_MS).toISOString())
-    .end()
-    .end();
-  w.end();
-}
 
 /**
  * A SOAP 1.2 fault (SOAP 1.2 part 1 §5.4) with Code/Value, Code/Subcode/Value and Reason/Text all

@@ -88,7 +88,7 @@ function signInRequest(trust: RelyingPartyTrust, clientIp: string): SignInReques
 
 /** The pipeline audits the outcome; every failure becomes the same fault (ENTRA.md §6.4). */
 async function authenticate(pipeline: SignInPipeline, req: SignInRequest, msg: RstMessage): Promise<Authentication> {
-  const outcome = await pipeline.withPassword(req, msg.username, msg.password);
-  if (!outcome.ok) throw new FailedAuthentication(outcome.reason);
-  return outcome.auth;
+  const outcome = await pipeline.run(req, { kind: 'password', username: msg.username, password: msg.password, persistent: false });
+  if (outcome.kind === 'authenticated') return outcome.auth;
+  throw new FailedAuthentication(outcome.kind === 'needs-credentials' ? outcome.error ?? 'no-credentials' : outcome.reason);
 }

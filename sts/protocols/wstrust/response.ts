@@ -1,10 +1,29 @@
 import { namespace, XmlWriter } from '../../../xml/writer.js';
-import { writeRstr } from '../../tokens/wsfed-rstr.js';
-import { writeAnswerHeader } from './faults.js';
 import type { Issued } from './issue.js';
+import { writeRstr } from './rstr.js';
 import { NS, type UsernameEndpoint } from './versions.js';
 
 const S = namespace('s', NS.soap12);
+const A = namespace('a', NS.wsa);
+const O = namespace('o', NS.wsse);
+const U = namespace('u', NS.wsu);
+/** How long the Timestamp of our answers says they are good for (AD FS: 5 minutes). */
+const ANSWER_LIFETIME_MS = 5 * 60_000;
+
+/** The header AD FS puts on every answer, a token or a fault: Action, RelatesTo the request, Security/Timestamp. */
+export function writeAnswerHeader(w: XmlWriter, action: string, relatesTo: string | undefined, now: Date): void {
+  const mustUnderstand = [{ ns: S, name: 'mustUnderstand', value: '1' }];
+  w.start(S, 'Header');
+  w.leaf(A, 'Action', action, {}, mustUnderstand);
+  if (relatesTo) w.leaf(A, 'RelatesTo', relatesTo);
+  w.start(O, 'Security', {}, mustUnderstand)
+    .start(U, 'Timestamp', {}, [{ ns: U, name: 'Id', value: '_0' }])
+    .leaf(U, 'Created', now.toISOString())
+    .leaf(U, 'Expires', new Date(now.getTime() + ANSWER_LIFETIME_MS).toISOString())
+    .end()
+    .end();
+  w.end();
+}
 
 /**
  * The SOAP answer (ENTRA.md §6.3): AD FS's header (reply Action, RelatesTo the request's

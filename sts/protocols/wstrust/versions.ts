@@ -1,17 +1,13 @@
 import { WS_NS } from '../../../xml/namespaces.js';
-import { TRUST_13, TRUST_2005, type TrustVersion } from '../../tokens/wsfed-rstr.js';
+import { WSTRUST_13, WSTRUST_2005, type WsTrustEndpoint } from '../../../metadata/endpoints.js';
+import { TRUST_13, TRUST_2005, type TrustVersion } from './rstr.js';
 
 /**
- * One username/password endpoint: its AD FS path (MSAL Python infers the version from the
- * `/trust/13/` or `/trust/2005/` fragment, ENTRA.md §6.5), the WS-Trust dialect, and the
- * wsa:Action of the request and of our answer.
+ * One username/password endpoint (metadata/endpoints.ts: path and request action), with the
+ * WS-Trust dialect it speaks and the wsa:Action of our answer.
  */
-export interface UsernameEndpoint {
-  readonly name: '13' | '2005';
-  readonly path: string;
+export interface UsernameEndpoint extends WsTrustEndpoint {
   readonly trust: TrustVersion;
-  /** wsa:Action and soapAction of the RST (ENTRA.md §6.1, §6.6). */
-  readonly issueAction: string;
   /** wsa:Action of a successful answer. */
   readonly replyAction: string;
   /** 1.3 answers in a Collection, which MSAL.NET needs to find the token (ENTRA.md §6.3). */
@@ -19,28 +15,22 @@ export interface UsernameEndpoint {
 }
 
 export const USERNAME_13: UsernameEndpoint = {
-  name: '13',
-  path: '/adfs/services/trust/13/usernamemixed',
+  ...WSTRUST_13,
   trust: TRUST_13,
-  issueAction: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue',
   // WS-Trust 1.3 §4.3: the final response to an Issue is an RSTRC with this action.
   replyAction: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RSTRC/IssueFinal',
   collection: true,
 };
 
 export const USERNAME_2005: UsernameEndpoint = {
-  name: '2005',
-  path: '/adfs/services/trust/2005/usernamemixed',
+  ...WSTRUST_2005,
   trust: TRUST_2005,
-  issueAction: 'http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue',
   replyAction: 'http://schemas.xmlsoap.org/ws/2005/02/trust/RSTR/Issue',
   collection: false,
 };
 
-/** Both served; the MEX lists them in this order (1.3 first, as AD FS does). */
+/** Both served, in MEX's order. */
 export const USERNAME_ENDPOINTS: readonly UsernameEndpoint[] = [USERNAME_13, USERNAME_2005];
-
-export const MEX_PATH = '/adfs/services/trust/mex';
 
 /** The namespaces of the SOAP envelope and its headers (SOAP 1.2, WS-Addressing 1.0, WSS 1.0). */
 export const NS = {

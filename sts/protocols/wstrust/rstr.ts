@@ -1,6 +1,6 @@
-import { WS_NS } from '../../xml/namespaces.js';
-import { namespace, XmlWriter, type Namespace } from '../../xml/writer.js';
-import { samlTime, type Saml11Assertion } from './saml11-assertion.js';
+import { WS_NS } from '../../../xml/namespaces.js';
+import { namespace, XmlWriter, type Namespace } from '../../../xml/writer.js';
+import { samlTime, type Saml11Assertion } from '../../tokens/saml11-assertion.js';
 
 /** One WS-Trust dialect: its namespace and the URIs that differ between them (ENTRA.md §6.2). */
 export interface TrustVersion {

@@ -1,27 +1,24 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { AddressRateLimit } from '../../http/rate-limit.js';
-import type { Audit } from '../../../health/audit.js';
-import { mexRouter } from '../../../metadata/mex-route.js';
-import { BadRequest, NoSuchTrust, ProtocolError, TooManyRequests } from '../errors.js';
-import { MAX_RST_BYTES } from './envelope.js';
-import { FailedAuthentication, soapFault } from './faults.js';
-import { issueForPassword, type WsTrustDeps } from './issue.js';
-import { rstrEnvelope } from './response.js';
-import { USERNAME_ENDPOINTS, type UsernameEndpoint } from './versions.js';
+import type { Audit } from '../../health/audit.js';
+import { BadRequest, NoSuchTrust, ProtocolError, TooManyRequests } from '../protocols/errors.js';
+import { MAX_RST_BYTES } from '../protocols/wstrust/envelope.js';
+import { FailedAuthentication, soapFault } from '../protocols/wstrust/faults.js';
+import { issueForPassword, type WsTrustDeps } from '../protocols/wstrust/issue.js';
+import { rstrEnvelope } from '../protocols/wstrust/response.js';
+import { USERNAME_ENDPOINTS, type UsernameEndpoint } from '../protocols/wstrust/versions.js';
+import type { AddressRateLimit } from './rate-limit.js';
 
 export type WsTrustRouterDeps = WsTrustDeps & { audit: Audit; rateLimit: AddressRateLimit };
 
 const SOAP12 = 'application/soap+xml; charset=utf-8';
 
 /**
- * POST `/adfs/services/trust/{13,2005}/usernamemixed` (ENTRA.md §6.1–§6.4) and the MEX that
- * describes them (§6.6). Every failure is a
+ * POST `/adfs/services/trust/{13,2005}/usernamemixed` (ENTRA.md §6.1–§6.4). Every failure is a
  * SOAP 1.2 fault with HTTP 500, as AD FS answers; protocol rejections get a `request.rejected`
  * audit event here, credential failures were audited by the sign-in pipeline.
  */
 export function wstrustRouter(deps: WsTrustRouterDeps): Router {
   const r = Router();
-  r.use(mexRouter(deps.publicUrl));
   // SOAP 1.2 only (ENTRA.md §6.6); a larger body is cut off by the reader before any parsing.
   const body = express.raw({ type: 'application/soap+xml', limit: MAX_RST_BYTES });
   for (const endpoint of USERNAME_ENDPOINTS) {

@@ -1,0 +1,90 @@
+import type { Request, Response } from 'express';
+import { AdfsPath } from '../../metadata/endpoints.js';
+import type { SignInPipeline, SignInOutcome } from '../signin/pipeline.js';
+import type { LiveSession } from '../signin/session.js';
+import type { Authentication, Presented, SignInRequest } from '../signin/types.js';
+import type { Audit } from '../../health/audit.js';
+import { RequestDenied } from '../protocols/errors.js';
+import { sendPage, type Branding } from '../ui/layout.js';
+import { loginPage } from '../ui/login-page.js';
+import { failureText } from '../ui/texts.js';
+import type { Csrf } from './csrf.js';
+import type { SessionCookie } from './session-cookie.js';
+
+export interface SignedIn {
+  auth: Authentication;
+  session: LiveSession;
+}
+
+/** The login page's link for an expired or must-change password: the name and the sign-in to resume. */
+export function changePasswordLink(username: string | undefined, returnUrl: string): string {
+  const params = new URLSearchParams({ ...(username ? { username } : {}), returnUrl });
+  return `${AdfsPath.changePassword}?${params}`;
+}
+
+/**
+ * The browser's side of the sign-in flow: what this request presents (the login form's post,
+ * CSRF-checked, or nothing), the SSO session cookie, the pipeline's outcome rendered — a page, or
+ * the signed-in user for the protocol adapter to answer.
+ */
+export class BrowserSignIn {
+  constructor(
+    private readonly deps: { pipeline: SignInPipeline; cookie: SessionCookie; csrf: Csrf; branding: Branding; audit: Audit },
+  ) {}
+
+  /**
+   * Undefined when this request was answered with a page. `resumeUrl`: where the login form posts
+   * back — a fixed path with the protocol message the adapter re-encoded, never the request line
+   * (an absolute-form request could name another host).
+   */
+  async run(req: Request, res: Response, sr: SignInRequest, resumeUrl: string): Promise<SignedIn | undefined> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    let presented: Presented = { kind: 'nothing' };
+    if (req.method === 'POST' && 'UserName' in body) {
+      if (!(await this.deps.csrf.verify(req, body[this.deps.csrf.field]))) {
+        await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'csrf', relyingParty: sr.trust.identifier, clientIp: sr.clientIp });
+        this.showLogin(res, resumeUrl, sr, { error: this.deps.branding.texts['login.formExpired'], username: body.UserName, status: 400 });
+        return undefined;
+      }
+      presented = { kind: 'password', username: body.UserName, password: body.Password, persistent: body.Kmsi === 'true' };
+    }
+    const live = presented.kind === 'nothing' && !sr.fresh ? await this.deps.cookie.current(req) : undefined;
+    const outcome = await this.deps.pipeline.run(sr, presented, live?.data);
+    return this.render(req, res, outcome, sr, resumeUrl, live);
+  }
+
+  private async render(req: Request, res: Response, outcome: SignInOutcome, sr: SignInRequest, resumeUrl: string, live: LiveSession | undefined): Promise<SignedIn | undefined> {
+    const texts = this.deps.branding.texts;
+    switch (outcome.kind) {
+      case 'authenticated':
+        return { auth: outcome.auth, session: outcome.fromSession && live ? live : await this.deps.cookie.start(res, outcome.auth) };
+      case 'denied':
+        throw new RequestDenied(outcome.reason, failureText(texts, outcome.reason));
+      case 'needs-password-change':
+        // AD FS links the expired / must-change answers to its update-password page.
+        this.showLogin(res, resumeUrl, sr, { error: failureText(texts, outcome.reason), username: outcome.username, changePasswordUrl: changePasswordLink(outcome.username, resumeUrl) });
+        return undefined;
+      case 'needs-credentials':
+        if (outcome.endSession) await this.deps.cookie.end(req, res);
+        this.showLogin(res, resumeUrl, sr, { error: outcome.error && failureText(texts, outcome.error), username: outcome.username });
+        return undefined;
+    }
+  }
+
+  private showLogin(res: Response, action: string, sr: SignInRequest, p: { error?: string | undefined; username?: unknown; status?: number; changePasswordUrl?: string }): void {
+    sendPage(
+      res,
+      loginPage({
+        branding: this.deps.branding,
+        action,
+        csrfField: this.deps.csrf.field,
+        csrfToken: this.deps.csrf.issue(res.req, res),
+        username: typeof p.username === 'string' ? p.username.slice(0, 256) : undefined,
+        error: p.error,
+        relyingPartyName: sr.trust.name,
+        changePasswordUrl: p.changePasswordUrl,
+      }),
+      { status: p.status ?? 200 },
+    );
+  }
+}
