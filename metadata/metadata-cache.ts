@@ -9,7 +9,7 @@ import { signFederationMetadata, type FederationMetadataInput } from './federati
 export interface MetadataDeps {
   config: Pick<Config, 'server' | 'branding'>;
   store: Store;
-  /** The active key's signer; a function because rollover (issue [F]) replaces it at run time. */
+  /** The active key's signer; a function because a key rollover replaces it at run time (AD FS AutoCertificateRollover). */
   signer: () => Signer;
 }
 

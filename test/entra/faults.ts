@@ -22,7 +22,7 @@ interface Rule extends FaultOptions { kind: FaultKind; remaining: number }
 export interface SeenRequest { method: string; path: string; scope: 'request' | 'batch-item'; fault: FaultKind | null }
 
 /**
- * Faults the tests switch on so every client retry path runs (issue [K] item 4): the next N matching
+ * Faults the tests switch on so every client retry path runs: the next N matching
  * requests answer 429 + Retry-After (Graph throttling, ENTRA.md §8.3), 503, or lose their connection.
  * Every request is logged so a test can count retries.
  */

@@ -20,7 +20,7 @@ export interface EntraDouble {
   close(): Promise<void>;
 }
 
-/** Start the Entra ID + Graph double on a free loopback port with its own test CA (issue [K] item 6). */
+/** Start the Entra ID + Graph double on a free loopback port with its own test CA. */
 export async function startEntraDouble(opts: { tenantId?: string; initialDomain?: string } = {}): Promise<EntraDouble> {
   const tenant = new Tenant({ id: opts.tenantId, initialDomain: opts.initialDomain });
   const faults = new Faults();

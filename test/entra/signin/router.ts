@@ -18,7 +18,7 @@ export interface SignInRouterOptions {
 }
 
 /**
- * Entra's side of federated sign-in (issue [K] item 5):
+ * Entra's side of federated sign-in (ENTRA.md §2, §5, §6):
  * - `GET /signin?username=<upn>[&prompt=login][&mfa=1]` — home-realm discovery from the UPN suffix;
  *   `GET /signin?domain_hint=<domain>` — the deep link that skips the username (no `username` sent on);
  * - `POST /login.srf` — wsignin1.0 (`wa`, `wresult`, `wctx`) or SAML 2.0 (`SAMLResponse`, `RelayState`);
