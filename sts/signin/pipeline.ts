@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
@@ -56,7 +55,6 @@ export class SignInPipeline {
       audit: Audit;
       insideCorporateNetwork: (ip: string) => boolean;
       lockout: ExtranetLockout;
-      log: Logger;
     },
   ) {}
 
