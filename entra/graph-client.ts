@@ -1,4 +1,7 @@
 import { TransportError, type Http, type HttpResult } from './http.js';
+import { DirectoryObjectRequests, Groups, Users } from './directory-objects.js';
+import { Domains } from './domains.js';
+import { GraphError } from './graph-error.js';
 import { defaultRetryPolicy, delayFor, RETRYABLE_STATUS, sleep, type RetryPolicy } from './retry.js';
 
 /** ENTRA.md §8.3: at most 20 requests per JSON batch. */
@@ -6,12 +9,16 @@ export const MAX_BATCH = 20;
 
 export type GraphMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** One write inside a `$batch`; `url` is relative to /v1.0, e.g. `/users/{id}`. */
-export interface BatchItem {
-  id: string;
+/** One Graph call as typed builders make it (entra/directory-objects.ts); `url` is relative to /v1.0, e.g. `/users/{id}`. */
+export interface GraphRequest {
   method: GraphMethod;
   url: string;
   body?: unknown;
+}
+
+/** One write inside a `$batch`, under an id unique in the batch. */
+export interface BatchItem extends GraphRequest {
+  id: string;
 }
 
 /** The answer to one batch item; status 0 = the connection broke and it is unknown whether Graph executed it. */
@@ -20,18 +27,6 @@ export interface BatchOutcome {
   status: number;
   headers: Record<string, string>;
   body: unknown;
-}
-
-/** Graph answered with an error status (ENTRA.md §8.3 error body). */
-export class GraphError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly body: unknown) {
-    super(`Graph ${status} ${code}: ${message}`);
-  }
-
-  static from(res: { status: number; body: unknown }): GraphError {
-    const e = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    return new GraphError(res.status, e?.code ?? 'unknown', e?.message ?? String(res.body).slice(0, 200), res.body);
-  }
 }
 
 export interface GraphClientOptions {
@@ -57,9 +52,18 @@ export interface GraphStats {
  */
 const isCreate = (i: BatchItem) => i.method === 'POST' && /^\/(users|groups)$/.test(i.url);
 
-/** Thin typed Graph v1.0 client: retries 429/503 with Retry-After or backoff, pages, JSON batching (ENTRA.md §8). */
+/**
+ * Thin typed Graph v1.0 client: retries 429/503 with Retry-After or backoff, pages, JSON batching
+ * (ENTRA.md §8). Callers speak in Entra objects through `users`, `groups`, `domains` and the
+ * `$batch` request builders in `requests`; paths, `$select` and OData bodies are built there.
+ */
 export class GraphClient {
   readonly stats: GraphStats = { requests: 0, batchItems: 0, retries: 0 };
+  readonly users: Users;
+  readonly groups: Groups;
+  readonly domains: Domains;
+  /** Builders of the user, group and deletedItems writes `batch` sends. */
+  readonly requests: DirectoryObjectRequests;
   private readonly base: string;
   private readonly retry: RetryPolicy;
   private inFlight = 0;
@@ -68,6 +72,10 @@ export class GraphClient {
   constructor(private readonly options: GraphClientOptions) {
     this.base = `${options.graphUrl.replace(/\/+$/, '')}/v1.0`;
     this.retry = options.retry ?? defaultRetryPolicy;
+    this.users = new Users(this);
+    this.groups = new Groups(this);
+    this.domains = new Domains(this);
+    this.requests = new DirectoryObjectRequests(this.base);
   }
 
   /** One call with retries; returns any final answer (error statuses included) for the caller to judge. */

@@ -43,7 +43,7 @@ export interface SyncReport {
 export class SyncEngine {
   constructor(
     private readonly deps: {
-      store: SyncStateStore; source: SyncSource; graph: GraphClient; graphUrl: string; settings: SyncSettings;
+      store: SyncStateStore; source: SyncSource; graph: GraphClient; settings: SyncSettings;
       onProgress?: (p: SyncProgress) => void; lease?: LeaseOptions;
     },
   ) {}
@@ -158,9 +158,9 @@ export class SyncEngine {
   }
 
   private async export(runId: string, objectOps: Op[], unfinished: Set<string>, progress: (done: number) => void): Promise<Exporter> {
-    const { store, graph, graphUrl } = this.deps;
+    const { store, graph } = this.deps;
     let done = 0;
-    const exporter = new Exporter(graph, store, runId, graphUrl, (n) => {
+    const exporter = new Exporter(graph, store, runId, (n) => {
       done += n;
       progress(done);
     });
@@ -198,7 +198,7 @@ export async function objectErrors(store: SyncStateStore): Promise<SyncReport['e
 
 /** Verified domains and the initial onmicrosoft.com one (for the UPN fallback, issue [H] item 2). */
 async function tenantDomains(graph: GraphClient): Promise<TenantDomains> {
-  const domains = await graph.listAll<{ id: string; isVerified: boolean; isInitial: boolean }>('/domains');
+  const domains = await graph.domains.list();
   const initial = domains.find((d) => d.isInitial)?.id;
   if (!initial) throw new Error('Graph listed no initial (onmicrosoft.com) domain');
   return { verified: new Set(domains.filter((d) => d.isVerified).map((d) => d.id.toLowerCase())), initial };

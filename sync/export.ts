@@ -1,20 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { outcome, MAX_MEMBERS_PER_BIND, type ObjectRequests } from '../entra/directory-objects.js';
 import type { BatchItem, BatchOutcome, GraphClient } from '../entra/graph-client.js';
 import type { SyncJournalEntry, SyncObjectRecord, SyncStateStore } from '../store/types.js';
 import { matchExisting, type EntraIndex } from './match.js';
 import type { Op } from './plan.js';
 
-/** The absolute reference `members@odata.bind` and `$ref` take. */
-const refUrl = (graphUrl: string, id: string) => `${graphUrl.replace(/\/+$/, '')}/v1.0/directoryObjects/${id}`;
-/** Graph "Update group": at most 20 references per `members@odata.bind`. */
-const MAX_BIND = 20;
-
-const withoutNulls = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
-const errorOf = (o: BatchOutcome): string => {
-  const e = (o.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-  return `${o.status} ${e?.code ?? ''}: ${e?.message ?? ''}`.trim();
-};
-const alreadyMember = (o: BatchOutcome) => o.status === 400 && /already exist/i.test(errorOf(o));
+/** The Entra id of an object the plan only updates, deletes or restores once it has one. */
+function entraIdOf(r: SyncObjectRecord): string {
+  if (r.entraId === null) throw new Error(`${r.dn} has no Entra object yet`);
+  return r.entraId;
+}
 
 interface Pending {
   op: Op;
@@ -51,7 +45,6 @@ export class Exporter {
     private readonly graph: GraphClient,
     private readonly store: SyncStateStore,
     private readonly runId: string,
-    private readonly graphUrl: string,
     private readonly onBatch: (done: number) => void,
   ) {}
 
@@ -83,49 +76,46 @@ export class Exporter {
 
   private toItems(op: Op): Pending[] {
     const r = op.record;
-    const path = r.kind === 'user' ? '/users' : '/groups';
+    const { requests } = this.graph;
+    const objects: ObjectRequests = r.kind === 'user' ? requests.users : requests.groups;
     const id = () => String(++this.seq);
     switch (op.kind) {
-      case 'create': {
-        const body = r.kind === 'user'
-          // ENTRA.md §8.2: a password is required; federated users never use it.
-          ? { ...withoutNulls(r.desired ?? {}), passwordProfile: { password: `${randomBytes(24).toString('base64url')}aA1!`, forceChangePasswordNextSignIn: false } }
-          : withoutNulls(r.desired ?? {});
-        return [{ op, item: { id: id(), method: 'POST', url: path, body }, apply: (o, rec) => {
-          if (o.status !== 201) return false;
-          rec.entraId = (o.body as { id: string }).id;
+      case 'create':
+        return [{ op, item: { id: id(), ...objects.create(r.desired ?? {}) }, apply: (o, rec) => {
+          const entraId = outcome.createdId(o);
+          if (entraId === undefined) return false;
+          rec.entraId = entraId;
           rec.exported = { ...rec.desired };
           rec.exportedMembers = [];
           this.counts.created++;
           return true;
         } }];
-      }
       case 'restore':
-        return [{ op, item: { id: id(), method: 'POST', url: `/directory/deletedItems/${r.entraId}/restore` }, apply: (o, rec) => {
+        return [{ op, item: { id: id(), ...requests.deletedItems.restore(entraIdOf(r)) }, apply: (o, rec) => {
           // 404: already restored by a run that crashed, or purged; the update that follows tells which.
-          if (o.status !== 200 && o.status !== 404) return false;
+          if (!outcome.succeeded(o) && !outcome.notFound(o)) return false;
           rec.entraDeleted = false;
           rec.exported = null;
           this.counts.restored++;
           return true;
         } }];
       case 'update':
-        return [{ op, item: { id: id(), method: 'PATCH', url: `${path}/${r.entraId}`, body: op.changes }, apply: (o, rec) => {
-          if (o.status === 404) {
+        return [{ op, item: { id: id(), ...objects.update(entraIdOf(r), op.changes) }, apply: (o, rec) => {
+          if (outcome.notFound(o)) {
             // Gone from Entra (purged, or deleted by someone else): create or match it again next run.
             rec.entraId = null;
             rec.exported = null;
             rec.exportedMembers = [];
             return false;
           }
-          if (o.status !== 204 && o.status !== 200) return false;
+          if (!outcome.succeeded(o)) return false;
           rec.exported = { ...(rec.exported ?? {}), ...op.changes };
           this.counts.updated++;
           return true;
         } }];
       case 'delete':
-        return [{ op, item: { id: id(), method: 'DELETE', url: `${path}/${r.entraId}` }, apply: (o, rec) => {
-          if (o.status !== 204 && o.status !== 404) return false;
+        return [{ op, item: { id: id(), ...objects.delete(entraIdOf(r)) }, apply: (o, rec) => {
+          if (!outcome.succeeded(o) && !outcome.notFound(o)) return false;
           rec.entraDeleted = true;
           rec.exportedMembers = [];
           this.counts.deleted++;
@@ -133,12 +123,12 @@ export class Exporter {
         } }];
       case 'addMembers': {
         const chunks: SyncObjectRecord[][] = [];
-        for (let i = 0; i < op.members.length; i += MAX_BIND) chunks.push(op.members.slice(i, i + MAX_BIND));
+        for (let i = 0; i < op.members.length; i += MAX_MEMBERS_PER_BIND) chunks.push(op.members.slice(i, i + MAX_MEMBERS_PER_BIND));
         return chunks.map((members) => ({
           op, members,
-          item: { id: id(), method: 'PATCH' as const, url: `/groups/${r.entraId}`, body: { 'members@odata.bind': members.map((m) => refUrl(this.graphUrl, m.entraId ?? '')) } },
+          item: { id: id(), ...requests.groups.addMembers(entraIdOf(r), members.map((m) => m.entraId ?? '')) },
           apply: (o: BatchOutcome, rec: SyncObjectRecord) => {
-            if (o.status !== 204 && o.status !== 200) return false;
+            if (!outcome.succeeded(o)) return false;
             rec.exportedMembers = [...new Set([...rec.exportedMembers, ...members.map((m) => m.anchor)])];
             this.counts.memberAdds += members.length;
             return true;
@@ -148,9 +138,9 @@ export class Exporter {
       case 'removeMembers':
         return op.members.map((anchor) => ({
           op,
-          item: { id: id(), method: 'DELETE' as const, url: `/groups/${r.entraId}/members/${this.memberId(anchor)}/$ref` },
+          item: { id: id(), ...requests.groups.removeMember(entraIdOf(r), this.memberId(anchor)) },
           apply: (o: BatchOutcome, rec: SyncObjectRecord) => {
-            if (o.status !== 204 && o.status !== 404) return false;
+            if (!outcome.succeeded(o) && !outcome.notFound(o)) return false;
             rec.exportedMembers = rec.exportedMembers.filter((a) => a !== anchor);
             this.counts.memberRemoves++;
             return true;
@@ -189,19 +179,19 @@ export class Exporter {
       records.set(rec.anchor, rec);
       if (!o || o.status === 0) {
         // Unknown whether Graph executed it: the intent stays for the next run to reconcile.
-        rec.error = { op: p.op.kind, message: o ? errorOf(o) : 'no answer', at: new Date(), attempts: (rec.error?.attempts ?? 0) + 1 };
+        rec.error = { op: p.op.kind, message: o ? outcome.failure(o) : 'no answer', at: new Date(), attempts: (rec.error?.attempts ?? 0) + 1 };
         this.counts.errors++;
         continue;
       }
       settled.push(`${this.runId}:${p.item.id}`);
-      if (p.members && alreadyMember(o)) {
+      if (p.members && outcome.alreadyMember(o)) {
         retryRefs.push(...p.members.map((m) => this.refAdd(p.op, m)));
         continue;
       }
       if (p.apply(o, rec)) {
         rec.error = null;
       } else {
-        rec.error = { op: p.op.kind, message: errorOf(o), at: new Date(), attempts: (rec.error?.attempts ?? 0) + 1 };
+        rec.error = { op: p.op.kind, message: outcome.failure(o), at: new Date(), attempts: (rec.error?.attempts ?? 0) + 1 };
         this.counts.errors++;
       }
     }
@@ -211,13 +201,13 @@ export class Exporter {
     await this.send(retryRefs);
   }
 
-  /** `POST /groups/{id}/members/$ref` for one member; "already a member" counts as done. */
+  /** One member added on its own (`$ref`); "already a member" counts as done. */
   private refAdd(op: Op, member: SyncObjectRecord): Pending {
     return {
       op,
-      item: { id: String(++this.seq), method: 'POST', url: `/groups/${op.record.entraId}/members/$ref`, body: { '@odata.id': refUrl(this.graphUrl, member.entraId ?? '') } },
+      item: { id: String(++this.seq), ...this.graph.requests.groups.addMember(entraIdOf(op.record), member.entraId ?? '') },
       apply: (o, rec) => {
-        if (o.status !== 204 && !alreadyMember(o)) return false;
+        if (!outcome.succeeded(o) && !outcome.alreadyMember(o)) return false;
         rec.exportedMembers = [...new Set([...rec.exportedMembers, member.anchor])];
         this.counts.memberAdds++;
         return true;

@@ -26,7 +26,7 @@ export async function syncEngineFromConfig(config: Config, store: SyncStateStore
   });
   const graph = await graphClientFromConfig(config.graph, config.baseDir);
   const engine = new SyncEngine({
-    store, source, graph: graph.client, graphUrl: config.graph.graphUrl,
+    store, source, graph: graph.client,
     settings: { deleteThreshold: sync.deleteThreshold, staging: sync.staging, flows: sync.attributeFlows, writeBackConsistencyGuid: sync.writeBackConsistencyGuid },
     ...(onProgress ? { onProgress } : {}),
   });

@@ -1,8 +1,6 @@
+import type { EntraGroup, EntraUser } from '../entra/directory-objects.js';
 import type { GraphClient } from '../entra/graph-client.js';
 import type { SyncObjectRecord } from '../store/types.js';
-
-interface EntraUser { id: string; userPrincipalName: string; onPremisesImmutableId: string | null; proxyAddresses?: string[] | null }
-interface EntraGroup { id: string; mailNickname: string; displayName: string }
 
 /** What Entra already has, for matching objects the sync is about to create. */
 export interface EntraIndex {
@@ -13,10 +11,10 @@ export interface EntraIndex {
   unfinishedCreates: Set<string>;
 }
 
-/** Reads users (and groups, when a crashed run may have created some) once per run, 999 a page. */
+/** Reads users (and groups, when a crashed run may have created some) once per run. */
 export async function loadEntraIndex(graph: GraphClient, wantUsers: boolean, wantGroups: boolean, unfinishedCreates: Set<string>): Promise<EntraIndex> {
-  const users = wantUsers ? await graph.listAll<EntraUser>('/users?$select=id,userPrincipalName,onPremisesImmutableId,proxyAddresses&$top=999') : [];
-  const groups = wantGroups ? await graph.listAll<EntraGroup>('/groups?$select=id,mailNickname,displayName&$top=999') : [];
+  const users = wantUsers ? await graph.users.list() : [];
+  const groups = wantGroups ? await graph.groups.list() : [];
   const usersByImmutableId = new Map<string, EntraUser>();
   for (const u of users) if (u.onPremisesImmutableId) usersByImmutableId.set(u.onPremisesImmutableId, u);
   const groupsByNickname = new Map<string, EntraGroup[]>();

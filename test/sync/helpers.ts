@@ -67,7 +67,7 @@ export function makeEngine(w: SyncWorld, opts: EngineOptions = {}): { engine: Sy
   const token = graphTokenProvider({ tenantId: w.double.tenant.id, clientId: w.app.clientId, credential, authorityHost: w.double.url }, http);
   const graph = new GraphClient({ graphUrl: w.double.url, http, token, maxConcurrentBatches: 3, retry: { maxAttempts: 8, baseDelayMs: 20, maxDelayMs: 2000 } });
   const engine = new SyncEngine({
-    store, source, graph, graphUrl: w.double.url,
+    store, source, graph,
     settings: { deleteThreshold: 500, staging: false, flows: [], writeBackConsistencyGuid: false, ...opts.settings },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.lease ? { lease: opts.lease } : {}),
   });
