@@ -29,7 +29,7 @@ export function memorySyncStore(): SyncStateStore {
       else values.set(key, value);
     },
     async addIntents(entries) {
-      for (const e of entries) journal.set(e.id, structuredClone(e));
+      for (const e of entries) if (!journal.has(e.id)) journal.set(e.id, structuredClone(e));
     },
     async listIntents() {
       return [...journal.values()].map((e) => structuredClone(e));

@@ -145,6 +145,7 @@ export interface SyncStateStore {
   /** Small named values: the DirSync cookie, the last import mode. */
   getValue(key: string): Promise<string | undefined>;
   setValue(key: string, value: string | null): Promise<void>;
+  /** An id already in the journal keeps its first entry. */
   addIntents(entries: SyncJournalEntry[]): Promise<void>;
   listIntents(): Promise<SyncJournalEntry[]>;
   clearIntents(ids: string[]): Promise<void>;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { memoryStore } from '../../store/memory.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
-import type { KeyRecord, Store } from '../../store/types.js';
+import type { KeyRecord, Store, SyncJournalEntry, SyncObjectRecord, SyncRunRecord } from '../../store/types.js';
 import { tempDir } from '../support/tmp.js';
 
 const adapters: [string, () => Promise<Store>][] = [
@@ -21,6 +21,19 @@ const key = (id: string, createdAt: number): KeyRecord => ({
   notAfter: new Date(10_000),
   createdAt: new Date(createdAt),
 });
+
+const syncObject = (anchor: string, over: Partial<SyncObjectRecord> = {}): SyncObjectRecord => ({
+  anchor, kind: 'user', objectGuid: `guid-${anchor}`, dn: `CN=${anchor},OU=Sync,DC=corp,DC=example,DC=com`,
+  desired: { displayName: anchor, accountEnabled: true, department: null }, memberGuids: [],
+  entraId: null, exported: null, exportedMembers: [], entraDeleted: false, error: null, ...over,
+});
+const intent = (id: string, at: number, over: Partial<SyncJournalEntry> = {}): SyncJournalEntry => ({
+  id, runId: 'run-1', anchor: 'a', op: 'create', detail: { method: 'POST', url: '/users', mailNickname: 'a' }, at: new Date(at), ...over,
+});
+const syncRun = (id: string, startedAt: number, over: Partial<SyncRunRecord> = {}): SyncRunRecord => ({
+  id, mode: 'delta', startedAt: new Date(startedAt), finishedAt: null, outcome: 'running', counts: {}, ...over,
+});
+const byAnchor = (records: SyncObjectRecord[]) => [...records].sort((a, b) => a.anchor.localeCompare(b.anchor));
 
 for (const [name, open] of adapters) {
   describe(`${name} store`, () => {
@@ -84,6 +97,110 @@ for (const [name, open] of adapters) {
       assert.equal(await s.counters.useOnce('nonce:1', new Date(11_000), now), true);
       assert.equal(await s.counters.useOnce('nonce:1', new Date(11_000), new Date(10_500)), false);
       assert.equal(await s.counters.useOnce('nonce:1', new Date(12_000), new Date(11_000)), true);
+      await s.close();
+    });
+
+    it('keeps sync objects whole (every field, nested values, the error date), independent of the caller\'s copy', async () => {
+      const s = await open();
+      const group = syncObject('g1', {
+        kind: 'group', desired: { displayName: 'Staff', mailEnabled: false, securityEnabled: true }, memberGuids: ['guid-a', 'guid-b'],
+        entraId: 'e-g1', exported: { displayName: 'Old' }, exportedMembers: ['a'], entraDeleted: true,
+        error: { op: 'update', message: '400 Request_BadRequest: nope', at: new Date(123_456), attempts: 2 },
+      });
+      const user = syncObject('u1');
+      await s.sync.putObjects([group, user]);
+      assert.deepEqual(await s.sync.getObject('g1'), group);
+      assert.deepEqual(byAnchor(await s.sync.listObjects()), [group, user]);
+      assert.equal(await s.sync.getObject('missing'), undefined);
+      // Returned records are copies: changing one changes nothing stored.
+      const read = (await s.sync.getObject('u1'))!;
+      read.memberGuids.push('x');
+      (read.desired as Record<string, unknown>).displayName = 'changed';
+      assert.deepEqual(await s.sync.getObject('u1'), user);
+      user.dn = 'CN=changed-after-put';
+      assert.equal((await s.sync.getObject('u1'))?.dn, syncObject('u1').dn);
+      await s.close();
+    });
+
+    it('replaces sync objects by anchor, deletes the anchors named and ignores unknown ones', async () => {
+      const s = await open();
+      await s.sync.putObjects([syncObject('a'), syncObject('b'), syncObject('c')]);
+      const gone = syncObject('b', { desired: null, entraId: 'e-b', exported: { displayName: 'b' } });
+      await s.sync.putObjects([gone]);
+      assert.deepEqual(await s.sync.getObject('b'), gone);
+      await s.sync.deleteObjects(['a', 'nope']);
+      assert.deepEqual(byAnchor(await s.sync.listObjects()).map((r) => r.anchor), ['b', 'c']);
+      await s.sync.putObjects([]);
+      await s.sync.deleteObjects([]);
+      assert.equal((await s.sync.listObjects()).length, 2);
+      await s.close();
+    });
+
+    it('sets, replaces and clears named sync values', async () => {
+      const s = await open();
+      assert.equal(await s.sync.getValue('dirsync.cookie'), undefined);
+      await s.sync.setValue('dirsync.cookie', 'AAEC');
+      await s.sync.setValue('other', 'x');
+      await s.sync.setValue('dirsync.cookie', 'AwQF');
+      assert.equal(await s.sync.getValue('dirsync.cookie'), 'AwQF');
+      await s.sync.setValue('dirsync.cookie', null);
+      assert.equal(await s.sync.getValue('dirsync.cookie'), undefined);
+      assert.equal(await s.sync.getValue('other'), 'x');
+      await s.close();
+    });
+
+    it('journals intents, keeps the first of a repeated id and clears only the ids named', async () => {
+      const s = await open();
+      const first = intent('run-1:1', 1000);
+      const second = intent('run-1:2', 2000, { anchor: 'b', op: 'update', detail: { method: 'PATCH', url: '/users/e-b' } });
+      const other = intent('run-2:1', 3000, { runId: 'run-2', op: 'delete', detail: {} });
+      await s.sync.addIntents([first, second]);
+      await s.sync.addIntents([other, intent('run-1:1', 9000, { op: 'restore' })]);
+      const listed = await s.sync.listIntents();
+      assert.deepEqual([...listed].sort((a, b) => a.id.localeCompare(b.id)), [first, second, other]);
+      await s.sync.clearIntents(['run-1:1', 'run-2:1', 'unknown']);
+      assert.deepEqual(await s.sync.listIntents(), [second]);
+      await s.sync.clearIntents([]);
+      assert.equal((await s.sync.listIntents()).length, 1);
+      await s.close();
+    });
+
+    it('records runs, updates one by id, and lists the newest first up to the limit', async () => {
+      const s = await open();
+      await s.sync.saveRun(syncRun('r1', 1000));
+      await s.sync.saveRun(syncRun('r3', 3000, { mode: 'full' }));
+      await s.sync.saveRun(syncRun('r2', 2000));
+      const finished = syncRun('r1', 1000, { finishedAt: new Date(1500), outcome: 'partial', counts: { created: 2, errors: 1 }, message: 'one error' });
+      await s.sync.saveRun(finished);
+      const runs = await s.sync.recentRuns(10);
+      assert.deepEqual(runs.map((r) => r.id), ['r3', 'r2', 'r1']);
+      assert.deepEqual(runs[2], finished);
+      assert.deepEqual(runs[0], syncRun('r3', 3000, { mode: 'full' }));
+      assert.deepEqual((await s.sync.recentRuns(2)).map((r) => r.id), ['r3', 'r2']);
+      await s.close();
+    });
+
+    it('gives a lease to one holder at a time: renewal, expiry, exact take-over and release by the holder only', async () => {
+      const s = await open();
+      const t = (ms: number) => new Date(10_000 + ms);
+      assert.equal(await s.sync.getLease('sync.run'), undefined);
+      assert.equal(await s.sync.acquireLease('sync.run', 'h1', t(1000), t(0)), true, 'free');
+      assert.deepEqual(await s.sync.getLease('sync.run'), { holder: 'h1', expiresAt: t(1000) });
+      assert.equal(await s.sync.acquireLease('sync.run', 'h2', t(2000), t(500)), false, 'held and not expired');
+      assert.equal(await s.sync.acquireLease('sync.run', 'h2', t(2000), t(500), 'someone-else'), false, 'take-over names another holder');
+      assert.equal(await s.sync.acquireLease('other.lease', 'h2', t(2000), t(500)), true, 'leases are independent by name');
+      assert.equal(await s.sync.acquireLease('sync.run', 'h1', t(3000), t(900)), true, 'renewal by the holder');
+      assert.deepEqual(await s.sync.getLease('sync.run'), { holder: 'h1', expiresAt: t(3000) });
+      assert.equal(await s.sync.acquireLease('sync.run', 'h2', t(4000), t(2999)), false, 'renewed: not expired yet');
+      assert.equal(await s.sync.acquireLease('sync.run', 'h2', t(4000), t(2999), 'h1'), true, 'take-over of exactly the holder');
+      assert.equal((await s.sync.getLease('sync.run'))?.holder, 'h2');
+      assert.equal(await s.sync.acquireLease('sync.run', 'h3', t(5000), t(4000)), true, 'expired at its own expiry instant');
+      await s.sync.releaseLease('sync.run', 'h2');
+      assert.equal((await s.sync.getLease('sync.run'))?.holder, 'h3', 'only the holder releases');
+      await s.sync.releaseLease('sync.run', 'h3');
+      assert.equal(await s.sync.getLease('sync.run'), undefined);
+      assert.equal((await s.sync.getLease('other.lease'))?.holder, 'h2');
+      assert.equal(await s.sync.acquireLease('sync.run', 'h1', t(6000), t(5500)), true, 'free again after release');
       await s.close();
     });
   });
