@@ -85,7 +85,7 @@ export function syncCommand(): Command {
       }
     });
   sync.command('schedule').description('run a delta sync every sync.scheduleMinutes until stopped').option(...configOption).option('--json', 'machine-readable reports')
-    .action(async (o: { config: string; json?: boolean }) => loop(o, 'schedule', ((await loadConfig(o.config)).sync?.scheduleMinutes ?? 30) * 60));
+    .action(async (o: { config: string; json?: boolean }) => loop(o, 'schedule', (await loadConfig(o.config)).sync.scheduleMinutes * 60));
   sync.command('watch').description('poll DirSync every few seconds and export each change at once').option(...configOption)
     .option('--interval <seconds>', 'seconds between polls', '5').option('--json', 'machine-readable reports')
     .action(async (o: { config: string; interval: string; json?: boolean }) => loop(o, 'watch', Math.max(1, Number(o.interval) || 5)));

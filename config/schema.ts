@@ -53,7 +53,8 @@ const store = z
   })
   .strict();
 
-const ldapDirectory = z
+/** Exported so tests that build a directory by hand take the defaults from here, not from a copy. */
+export const ldapDirectory = z
   .object({
     kind: z.literal('ldap'),
     dcs: z
@@ -71,6 +72,12 @@ const ldapDirectory = z
     connectTimeoutMs: duration('Time to wait for a DC to accept a connection before trying the next (ms).', 1000),
     operationTimeoutMs: duration('Time limit of one LDAP operation (ms).', 5000),
     retryDownAfterMs: duration('How long a failed DC is skipped before it is tried again (ms).', 30_000),
+    maxIdleConnections: z
+      .number()
+      .int()
+      .min(0)
+      .default(8)
+      .describe('Open connections kept per DC for reuse, for lookups and for sign-in binds each; more are opened under load and closed after use (a bind on an open LDAPS connection costs a fifth of a new one).'),
   })
   .strict();
 
@@ -241,7 +248,7 @@ export const configSchema = z
       .strict()
       .default({ level: 'info' }),
     graph: graph.optional().describe('Microsoft Graph access (app registration with User/Group.ReadWrite.All) for sync.'),
-    sync: sync.optional().describe('AD → Entra ID user and group synchronisation (`gatehouse sync`).'),
+    sync: sync.default(sync.parse({})).describe('AD → Entra ID user and group synchronisation (`gatehouse sync`).'),
   })
   .strict();
 

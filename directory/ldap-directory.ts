@@ -13,7 +13,7 @@ import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGr
 export interface LdapDirectoryOptions {
   /** ldaps://host[:port] or ldap://host[:port] (then StartTLS), tried in this order. */
   dcs: string[];
-  startTls?: boolean;
+  startTls: boolean;
   caCertPem?: string;
   rejectUnauthorized?: boolean;
   baseDn: string;
@@ -22,9 +22,12 @@ export interface LdapDirectoryOptions {
   domainNetbios?: string;
   /** Extra LDAP attributes loaded into `DirectoryUser.attributes` for claim rules. */
   attributes?: string[];
-  connectTimeoutMs?: number;
-  operationTimeoutMs?: number;
-  retryDownAfterMs?: number;
+  /** The tuning below comes from the config's `directory` section; its defaults live in config/schema.ts. */
+  connectTimeoutMs: number;
+  operationTimeoutMs: number;
+  retryDownAfterMs: number;
+  /** Idle connections kept per DC, for lookups and for binds each. */
+  maxIdleConnections: number;
   logger?: DirectoryLogger;
 }
 
@@ -54,13 +57,13 @@ export class LdapDirectory implements Directory {
     const tls = { ...(options.caCertPem ? { ca: options.caCertPem } : {}), rejectUnauthorized: options.rejectUnauthorized ?? true };
     this.pool = new DcPool({
       dcs: options.dcs,
-      startTls: options.startTls ?? false,
+      startTls: options.startTls,
       tls,
       serviceAccount: options.serviceAccount,
-      connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-      operationTimeoutMs: options.operationTimeoutMs ?? 5000,
-      retryDownAfterMs: options.retryDownAfterMs ?? 30_000,
-      maxIdle: 8,
+      connectTimeoutMs: options.connectTimeoutMs,
+      operationTimeoutMs: options.operationTimeoutMs,
+      retryDownAfterMs: options.retryDownAfterMs,
+      maxIdleConnections: options.maxIdleConnections,
       ...(options.logger ? { logger: options.logger } : {}),
     });
     this.attributes = userAttributes(options.attributes ?? []);

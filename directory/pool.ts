@@ -7,12 +7,16 @@ export interface PoolOptions {
   /** ldap:// URLs are upgraded with StartTLS before anything else is sent. */
   startTls: boolean;
   tls: ConnectionOptions;
+  /**
+   * The account `withService` connections are bound as: the lookup account for sign-in, the sync
+   * account for the sync reader (a pool per account; `bind` connections are shared by any user).
+   */
   serviceAccount: { dn: string; password: string };
   connectTimeoutMs: number;
   operationTimeoutMs: number;
   retryDownAfterMs: number;
   /** Idle connections kept per DC and kind; more are opened under load and closed after use. */
-  maxIdle: number;
+  maxIdleConnections: number;
   logger?: DirectoryLogger;
 }
 
@@ -185,7 +189,7 @@ export class DcPool {
   }
 
   private release(dc: Dc, kind: Kind, client: Client): void {
-    if (this.closed || dc.idle[kind].length >= this.options.maxIdle || !client.isConnected) {
+    if (this.closed || dc.idle[kind].length >= this.options.maxIdleConnections || !client.isConnected) {
       void client.unbind().catch(() => undefined);
       return;
     }

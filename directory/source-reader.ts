@@ -1,12 +1,12 @@
-import type { ConnectionOptions } from 'node:tls';
-import { Attribute, Change, Client, NoSuchObjectError, type Entry } from 'ldapts';
+import { Attribute, Change, NoSuchObjectError, type Client, type Entry } from 'ldapts';
 import { dirSync, ExtendedDnControl } from './dirsync.js';
 import { guidFromBytes, immutableIdFromBytes } from './guid.js';
+import type { DcPool } from './pool.js';
 import type { ImmutableId, ObjectGuid } from './types.js';
 
 export type SourceKind = 'user' | 'group';
 
-/** A user or group as read from AD for sync (issue [H] item 1). */
+/** A user or group as read from AD for sync: Entra Connect's connector-space object. */
 export interface SourceObject {
   kind: SourceKind;
   dn: string;
@@ -21,23 +21,21 @@ export interface SourceObject {
 }
 
 export interface SourceReaderOptions {
-  dcs: string[];
-  tls: ConnectionOptions;
-  /** StartTLS on ldap:// URLs (AD refuses simple binds in clear text). */
-  startTls: boolean;
-  /** Needs "Replicating Directory Changes" on the naming context for DirSync. */
-  bindDn: string;
-  password: string;
+  /**
+   * The DCs, with failover, bound as the sync account: a pool of its own, since DirSync needs
+   * "Replicating Directory Changes" on the naming context (MS-ADTS 3.1.1.3.4.1.3).
+   */
+  pool: DcPool;
   /** The domain naming context: DirSync runs from its root. */
   baseDn: string;
   /** Sync scope; the whole naming context when empty. */
   ous: string[];
   /** LDAP attributes read besides the ones the default flows need. */
   extraAttributes: string[];
-  connectTimeoutMs: number;
-  operationTimeoutMs: number;
-  pageSize?: number;
 }
+
+/** Entries per page of the full import; AD's MaxPageSize (1000 by default) caps it. */
+const PAGE_SIZE = 500;
 
 /** Users (not computers) and groups: MS-ADTS objectCategory person + objectClass user. */
 const OBJECT_FILTER = '(|(&(objectCategory=person)(objectClass=user))(objectClass=group))';
@@ -62,10 +60,8 @@ function splitExtendedDn(value: string): { guid?: string; dn: string } {
 
 const values = (v: Entry[string] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : x)));
 
-/** Reads sync source objects from AD: full import by paged search, delta by DirSync (issue [H] item 1). */
+/** Reads sync source objects from AD: full import by paged search, delta by DirSync (Entra Connect's AD connector). */
 export class AdSourceReader {
-  private client: Client | undefined;
-
   constructor(private readonly options: SourceReaderOptions) {}
 
   private get scopes(): string[] {
@@ -78,77 +74,74 @@ export class AdSourceReader {
   }
 
   /** The current DirSync cookie, taken before a full import so nothing that changes during it is missed. */
-  async watermark(): Promise<Buffer> {
-    let cookie: Buffer = Buffer.alloc(0);
-    const client = await this.connect();
-    for await (const round of dirSync(client, this.options.baseDn, cookie, { filter: DIRSYNC_FILTER, attributes: ['objectGUID', 'objectClass'] })) cookie = round.cookie;
-    return cookie;
+  watermark(): Promise<Buffer> {
+    return this.options.pool.withService(async (client) => {
+      let cookie: Buffer = Buffer.alloc(0);
+      for await (const round of dirSync(client, this.options.baseDn, cookie, { filter: DIRSYNC_FILTER, attributes: ['objectGUID', 'objectClass'] })) cookie = round.cookie;
+      return cookie;
+    });
   }
 
   /** Every in-scope user and group, by paged search of each scope OU. */
-  async readAll(): Promise<SourceObject[]> {
-    const client = await this.connect();
-    const seen = new Map<string, SourceObject>();
-    for (const base of this.scopes) {
-      for await (const page of client.searchPaginated(base, {
-        scope: 'sub', filter: OBJECT_FILTER, attributes: this.attributes(), explicitBufferAttributes: BINARY,
-        paged: { pageSize: this.options.pageSize ?? 500 },
-      }, new ExtendedDnControl())) {
-        for (const entry of page.searchEntries) {
-          const obj = this.toSource(entry);
-          if (obj) seen.set(obj.objectGuid, obj);
+  readAll(): Promise<SourceObject[]> {
+    return this.options.pool.withService(async (client) => {
+      const seen = new Map<string, SourceObject>();
+      for (const base of this.scopes) {
+        for await (const page of client.searchPaginated(base, {
+          scope: 'sub', filter: OBJECT_FILTER, attributes: this.attributes(), explicitBufferAttributes: BINARY,
+          paged: { pageSize: PAGE_SIZE },
+        }, new ExtendedDnControl())) {
+          for (const entry of page.searchEntries) {
+            const obj = this.toSource(entry);
+            if (obj) seen.set(obj.objectGuid, obj);
+          }
         }
       }
-    }
-    return [...seen.values()];
+      return [...seen.values()];
+    });
   }
 
   /** What changed since `cookie`: DirSync names the objects, each is then read in full by GUID. */
-  async readChanges(cookie: Buffer): Promise<SourceDelta> {
-    const client = await this.connect();
-    const changed = new Set<string>();
-    const deleted = new Set<string>();
-    let next = cookie;
-    // Every attribute a flow reads is requested: DirSync reports an object only when one of them changed.
-    const attributes = [...this.attributes(), 'isDeleted', 'name', 'parentGUID'];
-    for await (const round of dirSync(client, this.options.baseDn, cookie, { filter: DIRSYNC_FILTER, attributes })) {
-      for (const e of round.entries) {
-        const raw = e.objectGUID;
-        if (!Buffer.isBuffer(raw) || raw.length !== 16) continue;
-        const guid = guidFromBytes(raw);
-        if (values(e.isDeleted)[0]?.toUpperCase() === 'TRUE') deleted.add(guid);
-        else changed.add(guid);
+  readChanges(cookie: Buffer): Promise<SourceDelta> {
+    return this.options.pool.withService(async (client) => {
+      const changed = new Set<string>();
+      const deleted = new Set<string>();
+      let next = cookie;
+      // Every attribute a flow reads is requested: DirSync reports an object only when one of them changed.
+      const attributes = [...this.attributes(), 'isDeleted', 'name', 'parentGUID'];
+      for await (const round of dirSync(client, this.options.baseDn, cookie, { filter: DIRSYNC_FILTER, attributes })) {
+        for (const e of round.entries) {
+          const raw = e.objectGUID;
+          if (!Buffer.isBuffer(raw) || raw.length !== 16) continue;
+          const guid = guidFromBytes(raw);
+          if (values(e.isDeleted)[0]?.toUpperCase() === 'TRUE') deleted.add(guid);
+          else changed.add(guid);
+        }
+        next = round.cookie;
       }
-      next = round.cookie;
-    }
-    const out: SourceDelta = { changed: [], gone: [...deleted] as ObjectGuid[], cookie: next };
-    for (const guid of changed) {
-      if (deleted.has(guid)) continue;
-      const obj = await this.readByGuid(guid);
-      if (obj && this.inScope(obj.dn)) out.changed.push(obj);
-      else out.gone.push(guid as ObjectGuid);
-    }
-    return out;
+      const out: SourceDelta = { changed: [], gone: [...deleted] as ObjectGuid[], cookie: next };
+      for (const guid of changed) {
+        if (deleted.has(guid)) continue;
+        const obj = await this.readByGuid(client, guid);
+        if (obj && this.inScope(obj.dn)) out.changed.push(obj);
+        else out.gone.push(guid as ObjectGuid);
+      }
+      return out;
+    });
   }
 
   /** Entra Connect's ms-DS-ConsistencyGuid write-back: the anchor it already uses, made permanent. */
   async writeBackAnchor(obj: SourceObject): Promise<void> {
-    const client = await this.connect();
     const bytes = Buffer.from(obj.anchor, 'base64');
-    await client.modify(obj.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'mS-DS-ConsistencyGuid', values: [bytes] }) }));
-  }
-
-  async close(): Promise<void> {
-    await this.client?.unbind().catch(() => undefined);
-    this.client = undefined;
+    await this.options.pool.withService((client) =>
+      client.modify(obj.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'mS-DS-ConsistencyGuid', values: [bytes] }) })));
   }
 
   private attributes(): string[] {
     return [...new Set([...BASE_ATTRIBUTES, ...this.options.extraAttributes])];
   }
 
-  private async readByGuid(guid: string): Promise<SourceObject | undefined> {
-    const client = await this.connect();
+  private async readByGuid(client: Client, guid: string): Promise<SourceObject | undefined> {
     try {
       const { searchEntries } = await client.search(`<GUID=${guid}>`, {
         scope: 'base', filter: OBJECT_FILTER, attributes: this.attributes(), explicitBufferAttributes: BINARY,
@@ -182,27 +175,5 @@ export class AdSourceReader {
       memberGuids: values(entry.member).map((m) => splitExtendedDn(m).guid).filter((g): g is string => g !== undefined),
       hasConsistencyGuid,
     };
-  }
-
-  /** One connection per reader, to the first DC that answers (sync is a batch job, not a request path). */
-  private async connect(): Promise<Client> {
-    if (this.client?.isConnected) return this.client;
-    const errors: string[] = [];
-    for (const url of this.options.dcs) {
-      const client = new Client({
-        url, connectTimeout: this.options.connectTimeoutMs, timeout: this.options.operationTimeoutMs,
-        ...(url.startsWith('ldaps://') ? { tlsOptions: this.options.tls } : {}),
-      });
-      try {
-        if (this.options.startTls && url.startsWith('ldap://')) await client.startTLS({ ...this.options.tls, host: new URL(url).hostname });
-        await client.bind(this.options.bindDn, this.options.password);
-        this.client = client;
-        return client;
-      } catch (err) {
-        errors.push(`${url}: ${(err as Error).message}`);
-        await client.unbind().catch(() => undefined);
-      }
-    }
-    throw new Error(`sync source: no domain controller answered: ${errors.join('; ')}`);
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createDirectory } from '../../directory/index.js';
+import { createDirectory } from './helpers.js';
 import type { Directory } from '../../directory/types.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 

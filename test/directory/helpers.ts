@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ldapDirectory } from '../../config/schema.js';
+import { createDirectory as createConfiguredDirectory, type DirectoryOptions } from '../../directory/index.js';
 import { LdapDirectory, type LdapDirectoryOptions } from '../../directory/ldap-directory.js';
+import type { Directory } from '../../directory/types.js';
 import type { TestBed } from '../ad/testbed.js';
 
 const run = promisify(execFile);
@@ -14,8 +17,21 @@ export function memoryLogger(): { lines: LogLine[]; logger: LdapDirectoryOptions
   return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
+/** The LDAP tuning a test does not set, as config/schema.ts defaults it (the one place a default lives). */
+export const ldapDefaults = ldapDirectory
+  .pick({ startTls: true, connectTimeoutMs: true, operationTimeoutMs: true, retryDownAfterMs: true, maxIdleConnections: true })
+  .parse({});
+
+type LdapTuning = keyof typeof ldapDefaults;
+
+/** `createDirectory`, with the schema's defaults for the tuning a test leaves out. */
+export function createDirectory(options: Exclude<DirectoryOptions, { kind: 'ldap' }> | ({ kind: 'ldap' } & Omit<LdapDirectoryOptions, LdapTuning> & Partial<Pick<LdapDirectoryOptions, LdapTuning>>)): Promise<Directory> {
+  return createConfiguredDirectory(options.kind === 'ldap' ? { ...ldapDefaults, ...options } : options);
+}
+
 export function directoryFor(bed: TestBed, overrides: Partial<LdapDirectoryOptions> = {}): LdapDirectory {
   return new LdapDirectory({
+    ...ldapDefaults,
     dcs: [bed.ldapsUrl],
     caCertPem: bed.caCertPem,
     baseDn: bed.baseDn,

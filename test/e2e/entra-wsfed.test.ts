@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createDirectory } from '../../directory/index.js';
+import { createDirectory } from '../directory/helpers.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { startEntraDouble, type EntraDouble } from '../entra/server.js';
 import { signIns, signOutCleanups } from '../entra/signin/log.js';

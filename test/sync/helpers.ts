@@ -7,7 +7,9 @@ import { Attribute, Change, Client, Control, EqualityFilter } from 'ldapts';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { startEntraDouble, type EntraDouble } from '../entra/server.js';
 import type { SeededApp } from '../entra/tenant.js';
+import { DcPool } from '../../directory/pool.js';
 import { AdSourceReader } from '../../directory/source-reader.js';
+import { ldapDefaults } from '../directory/helpers.js';
 import { GraphClient } from '../../entra/graph-client.js';
 import { Http } from '../../entra/http.js';
 import { graphTokenProvider } from '../../entra/token.js';
@@ -46,6 +48,8 @@ export async function syncWorld(name: string): Promise<SyncWorld> {
 
 export interface EngineOptions {
   ous?: string[];
+  /** The DCs the source reader's pool tries in order; default the test bed's one. */
+  dcs?: string[];
   settings?: Partial<SyncSettings>;
   store?: SyncStateStore;
   /** Which of the app's credentials gets the Graph token (ENTRA.md §8.1); default the secret. */
@@ -54,12 +58,13 @@ export interface EngineOptions {
   lease?: LeaseOptions;
 }
 
-export function makeEngine(w: SyncWorld, opts: EngineOptions = {}): { engine: SyncEngine; store: SyncStateStore; graph: GraphClient; close: () => Promise<void> } {
+export function makeEngine(w: SyncWorld, opts: EngineOptions = {}): { engine: SyncEngine; store: SyncStateStore; graph: GraphClient; pool: DcPool; close: () => Promise<void> } {
   const store = opts.store ?? memoryStore().sync;
-  const source = new AdSourceReader({
-    dcs: [w.bed.ldapsUrl], startTls: false, tls: { ca: w.bed.caCertPem }, bindDn: w.bed.admin.dn, password: w.bed.admin.password,
-    baseDn: w.bed.baseDn, ous: opts.ous ?? [w.ou], extraAttributes: [], connectTimeoutMs: 3000, operationTimeoutMs: 20_000,
+  const pool = new DcPool({
+    ...ldapDefaults, dcs: opts.dcs ?? [w.bed.ldapsUrl], tls: { ca: w.bed.caCertPem }, serviceAccount: w.bed.admin,
+    connectTimeoutMs: 3000, operationTimeoutMs: 20_000,
   });
+  const source = new AdSourceReader({ pool, baseDn: w.bed.baseDn, ous: opts.ous ?? [w.ou], extraAttributes: [] });
   const http = new Http({ timeoutMs: 10_000, caPem: w.double.caCertPem });
   const credential = opts.credential === 'certificate'
     ? { certificatePem: w.app.certificate.certificatePem, privateKeyPem: w.app.certificate.privateKeyPem }
@@ -71,7 +76,7 @@ export function makeEngine(w: SyncWorld, opts: EngineOptions = {}): { engine: Sy
     settings: { deleteThreshold: 500, staging: false, flows: [], writeBackConsistencyGuid: false, ...opts.settings },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.lease ? { lease: opts.lease } : {}),
   });
-  return { engine, store, graph, close: async () => { await source.close(); await http.close(); } };
+  return { engine, store, graph, pool, close: async () => { await pool.close(); await http.close(); } };
 }
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
