@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load.js';
 import { describeCertificate } from '../keys/certificate.js';
 import { signingKeyOptions } from '../keys/from-config.js';
 import { generateSigningKey } from '../keys/signing-keys.js';
+import { daysLeft } from '../keys/validity.js';
 import { openStore } from '../store/index.js';
 
 export async function keysListCommand(o: { config: string; json?: boolean }): Promise<void> {
@@ -10,7 +11,7 @@ export async function keysListCommand(o: { config: string; json?: boolean }): Pr
   try {
     const rows = (await store.keys.list()).map((k) => {
       const c = describeCertificate(k.certificateDer);
-      return { thumbprint: k.id, use: k.use, status: k.status, subject: c.subject, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), daysLeft: Math.floor((c.notAfter.getTime() - Date.now()) / 86_400_000) };
+      return { thumbprint: k.id, use: k.use, status: k.status, subject: c.subject, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), daysLeft: daysLeft(c.notAfter, new Date()) };
     });
     if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else if (rows.length === 0) process.stdout.write('no keys yet: start the server once or run `gatehouse keys generate`\n');

@@ -4,11 +4,11 @@ import { ConfigError } from '../config/load.js';
 import { doctorCommand } from './doctor.js';
 import { initCommand } from './init.js';
 import { keysListCommand, keysGenerateCommand } from './keys.js';
+import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
 import { syncCommand } from './sync.js';
 
 const program = new Command('gatehouse').description('AD FS-style federation server for Active Directory and Microsoft Entra ID');
-const configOption = ['-c, --config <file>', 'config file', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'] as const;
 
 program.command('serve').description('run the token service').option(...configOption).action(serveCommand);
 program

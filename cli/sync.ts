@@ -6,8 +6,10 @@ import { syncEngineFromConfig } from '../sync/from-config.js';
 import { SYNC_LEASE, SyncBusyError } from '../sync/lease.js';
 import { runSyncLoop } from '../sync/loop.js';
 import { progressFor } from '../sync/progress.js';
+import { configOption } from './options.js';
 
-const configOption = ['-c, --config <file>', 'config file', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'] as const;
+/** Seconds between DirSync polls of `sync watch` unless --interval says otherwise. */
+const WATCH_SECONDS = 5;
 
 function printReport(r: SyncReport, json: boolean): void {
   if (json) return void process.stdout.write(`${JSON.stringify({ run: r.run, pending: r.pending, upnFallbacks: r.upnFallbacks, errors: r.errors })}\n`);
@@ -87,7 +89,7 @@ export function syncCommand(): Command {
   sync.command('schedule').description('run a delta sync every sync.scheduleMinutes until stopped').option(...configOption).option('--json', 'machine-readable reports')
     .action(async (o: { config: string; json?: boolean }) => loop(o, 'schedule', (await loadConfig(o.config)).sync.scheduleMinutes * 60));
   sync.command('watch').description('poll DirSync every few seconds and export each change at once').option(...configOption)
-    .option('--interval <seconds>', 'seconds between polls', '5').option('--json', 'machine-readable reports')
-    .action(async (o: { config: string; interval: string; json?: boolean }) => loop(o, 'watch', Math.max(1, Number(o.interval) || 5)));
+    .option('--interval <seconds>', 'seconds between polls', String(WATCH_SECONDS)).option('--json', 'machine-readable reports')
+    .action(async (o: { config: string; interval: string; json?: boolean }) => loop(o, 'watch', Math.max(1, Number(o.interval) || WATCH_SECONDS)));
   return sync;
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { openStore } from '../store/index.js';
 import { directoryFromConfig } from '../directory/from-config.js';
 import { signingKeyOptions } from '../keys/from-config.js';
+import { daysLeft } from '../keys/validity.js';
 
 export interface Check {
   part: string;
@@ -44,7 +45,7 @@ export async function runDoctor(config: Config, log: Logger, now = new Date()): 
       if (active.length === 0) checks.push({ part: 'signing certificate', ok: false, detail: 'no active signing key (start the server once or run `gatehouse keys generate`)' });
       for (const k of active) {
         const info = describeCertificate(k.certificateDer);
-        const days = Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000);
+        const days = daysLeft(info.notAfter, now);
         unsealPrivateKey(k.sealedPrivateKey, kek, k.id);
         const valid = info.notBefore <= now && days >= 0;
         checks.push({
