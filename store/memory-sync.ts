@@ -1,6 +1,6 @@
 import type { SyncJournalEntry, SyncLease, SyncObjectRecord, SyncRunRecord, SyncStateStore } from './types.js';
 
-/** In-process sync state (issue [H]) for unit tests: the same contract as SQLite. */
+/** In-process sync state for unit tests: the same contract as SQLite. */
 export function memorySyncStore(): SyncStateStore {
   const objects = new Map<string, SyncObjectRecord>();
   const values = new Map<string, string>();

@@ -84,8 +84,8 @@ export interface SyncObjectError {
 }
 
 /**
- * One AD object as the sync engine knows it (issue [H]): what the source wants in Entra and what
- * was last written there. `exported` null means "never written, or unknown after a crash" — the
+ * One AD object as the sync engine knows it: what the source wants in Entra and what was last
+ * written there. `exported` null means "never written, or unknown after a crash" — the
  * next run compares against Entra again instead of trusting it.
  */
 export interface SyncObjectRecord {
@@ -130,7 +130,7 @@ export interface SyncRunRecord {
   message?: string | undefined;
 }
 
-/** Who holds a named lease and until when (one sync at a time per store, issue [H] item 5). */
+/** Who holds a named lease and until when (one sync at a time per store). */
 export interface SyncLease {
   holder: string;
   expiresAt: Date;

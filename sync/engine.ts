@@ -37,8 +37,9 @@ export interface SyncReport {
 }
 
 /**
- * One sync run (issue [H]): import from AD (full or DirSync delta), plan against the last export,
- * check the delete threshold and staging mode, export through `$batch` with the journal.
+ * One sync run, as an Entra Connect sync cycle: import from AD (full or DirSync delta), plan
+ * against the last export, check the delete threshold and staging mode, export through `$batch`
+ * with the journal.
  */
 export class SyncEngine {
   constructor(
@@ -54,7 +55,7 @@ export class SyncEngine {
   }
 
   /**
-   * Watch mode (issue [H] item 5): one DirSync poll, and a run only when AD reported a change or a
+   * Watch mode: one DirSync poll, and a run only when AD reported a change or a
    * crashed run left intents — a quiet poll records no run and writes nothing to Graph.
    */
   async poll(): Promise<SyncReport | undefined> {
@@ -196,7 +197,7 @@ export async function objectErrors(store: SyncStateStore): Promise<SyncReport['e
   return (await store.listObjects()).flatMap((r) => (r.error ? [{ dn: r.dn, kind: r.kind, op: r.error.op, message: r.error.message, attempts: r.error.attempts }] : []));
 }
 
-/** Verified domains and the initial onmicrosoft.com one (for the UPN fallback, issue [H] item 2). */
+/** Verified domains and the initial onmicrosoft.com one, for the UPN fallback in mapping.ts. */
 async function tenantDomains(graph: GraphClient): Promise<TenantDomains> {
   const domains = await graph.domains.list();
   const initial = domains.find((d) => d.isInitial)?.id;

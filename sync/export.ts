@@ -32,7 +32,7 @@ export interface ExportCounts {
 }
 
 /**
- * Writes planned changes through `$batch` with a journal (issue [H] items 3–4): every batch's
+ * Writes planned changes through `$batch` (ENTRA.md §8.3) with a journal: every batch's
  * intents are stored before it is sent and cleared after its answers are stored. A run killed in
  * between leaves intents; the next run marks those objects as unknown and re-sends their full
  * state, which Graph accepts idempotently (creates are first looked up by ImmutableID / mailNickname).

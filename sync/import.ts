@@ -7,7 +7,7 @@ export interface ImportResult {
   records: SyncObjectRecord[];
   /** Records to forget: they left the source and never reached Entra. */
   forget: string[];
-  /** UPNs that fell back to the onmicrosoft.com domain (reported, issue [H] item 2). */
+  /** UPNs that fell back to the onmicrosoft.com domain, for the run report (see mapUser). */
   upnFallbacks: { dn: string; upn: string }[];
 }
 

@@ -20,9 +20,10 @@ export interface SyncLoopOptions {
 }
 
 /**
- * The scheduler (default every 30 minutes) and the watch mode (DirSync every few seconds) of issue
- * [H] item 5. Runs in one loop never overlap; runs of other processes are kept out by the store's
- * sync lease (sync/lease.ts), so a tick that meets one is skipped, not queued.
+ * The scheduler (every `sync.scheduleMinutes`, like Entra Connect's sync scheduler) and the watch
+ * mode (a DirSync poll every few seconds). Runs in one loop never overlap; runs of other processes
+ * are kept out by the store's sync lease (sync/lease.ts), so a tick that meets one is skipped, not
+ * queued.
  */
 export async function runSyncLoop(engine: Pick<SyncEngine, 'run' | 'poll'>, options: SyncLoopOptions): Promise<{ ticks: number; runs: number }> {
   const { signal } = options;

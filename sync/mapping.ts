@@ -14,9 +14,9 @@ export interface TenantDomains {
 }
 
 /**
- * Entra Connect's default user flows (issue [H] item 2). accountEnabled comes from
- * userAccountControl bit ACCOUNTDISABLE (0x2); onPremisesImmutableId is the source anchor
- * (ENTRA.md §7.2). proxyAddresses is read-only in Graph v1.0, so it is only used to soft-match.
+ * Entra Connect's default user flows (its out-of-box sync rules, "Entra Connect Sync: Understanding
+ * the default configuration"). accountEnabled comes from userAccountControl bit ACCOUNTDISABLE
+ * (0x2); onPremisesImmutableId is the source anchor (ENTRA.md §7.2). proxyAddresses is read-only in Graph v1.0, so it is only used to soft-match.
  */
 export const defaultUserFlows: AttributeFlow[] = [
   { target: 'displayName', source: 'displayName' },

@@ -1,7 +1,7 @@
 import type { SyncObjectRecord } from '../store/types.js';
 import { changedProperties } from './mapping.js';
 
-/** One pending change to Entra (issue [H] item 3). */
+/** One pending change to Entra (an Entra Connect "pending export": add, update, delete). */
 export type Op =
   | { kind: 'create'; record: SyncObjectRecord }
   | { kind: 'restore'; record: SyncObjectRecord }

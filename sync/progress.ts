@@ -6,7 +6,7 @@ export interface ProgressReporter {
   stop: () => void;
 }
 
-/** One progress line as JSON: what logs and pipes get (issue [H] item 5). */
+/** One progress line as JSON: what logs and pipes get. */
 export interface ProgressLine extends SyncProgress {
   at: string;
   /** Graph writes per second since the export phase began. */

@@ -38,7 +38,7 @@ const migrations: string[] = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX counters_expiry ON counters (expires_at);`,
-  // Sync state (issue [H]): objects and runs as JSON documents keyed by plain columns, so the
+  // Sync state (SyncStateStore): objects and runs as JSON documents keyed by plain columns, so the
   // PostgreSQL adapter can keep the same shape.
   `CREATE TABLE sync_objects (
      anchor TEXT PRIMARY KEY,
@@ -63,7 +63,7 @@ const migrations: string[] = [
      data TEXT NOT NULL
    );
    CREATE INDEX sync_runs_started ON sync_runs (started_at);`,
-  // One sync at a time per store (issue [H]): a lease row taken by an atomic upsert.
+  // One sync at a time per store (sync/lease.ts): a lease row taken by an atomic upsert.
   `CREATE TABLE sync_leases (
      name TEXT PRIMARY KEY,
      holder TEXT NOT NULL,

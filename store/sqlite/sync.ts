@@ -14,7 +14,7 @@ const runFromJson = (text: string): SyncRunRecord => {
   return { ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt) };
 };
 
-/** Sync state (issue [H]) in the SQLite file: rows are JSON documents under plain keys. */
+/** Sync state in the SQLite file: rows are JSON documents under plain keys. */
 export function sqliteSyncStore(db: Database.Database): SyncStateStore {
   const q = {
     list: db.prepare('SELECT data FROM sync_objects ORDER BY anchor'),
