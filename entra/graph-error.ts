@@ -9,7 +9,8 @@ export class GraphError extends Error {
 
   static from(res: { status: number; body: unknown }): GraphError {
     const e = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    return new GraphError(res.status, e?.code ?? 'unknown', e?.message ?? String(res.body).slice(0, 200), res.body);
+    // No error object (a proxy's HTML page, say): the start of the body is all there is to show.
+    return new GraphError(res.status, e?.code ?? 'unknown', e ? (e.message ?? '') : String(res.body).slice(0, 200), res.body);
   }
 
   /** `status code: message`, how a failed batch item is recorded and reported. */
