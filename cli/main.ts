@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { doctorCommand } from './doctor.js';
+import { federationCommand } from './federation.js';
 import { initCommand } from './init.js';
 import { keysListCommand, keysGenerateCommand } from './keys.js';
 import { configOption } from './options.js';
@@ -39,6 +40,7 @@ program
   .option('--json', 'machine-readable output')
   .action(doctorCommand);
 program.addCommand(syncCommand());
+program.addCommand(federationCommand());
 
 try {
   await program.parseAsync();

@@ -99,12 +99,40 @@ const federatedDomain = z
   })
   .strict();
 
+/**
+ * The settings of each domain's Graph `internalDomainFederation` that are choices rather than facts
+ * of our endpoints and keys (ENTRA.md §1.2); `gatehouse federation plan|apply|verify` set them.
+ */
+const domainFederation = {
+  displayName: z.string().min(1).default('Gatehouse').describe('displayName of each domain’s federation configuration in Entra.'),
+  preferredAuthenticationProtocol: z
+    .enum(['wsFed', 'saml'])
+    .default('wsFed')
+    .describe('Protocol Entra uses to send users here: wsFed (WS-Federation + SAML 1.1, what AD FS and rich clients use) or saml (SAML 2.0, ENTRA.md §3).'),
+  federatedIdpMfaBehavior: z
+    .enum(['acceptIfMfaDoneByFederatedIdp', 'enforceMfaByFederatedIdp', 'rejectMfaByFederatedIdp'])
+    .default('acceptIfMfaDoneByFederatedIdp')
+    .describe('Whether Entra accepts MFA done here, insists on it, or always does its own (ENTRA.md §5.1); Entra’s own default is accept.'),
+  promptLoginBehavior: z
+    .enum(['nativeSupport', 'translateToFreshPasswordAuthentication', 'disabled'])
+    .default('nativeSupport')
+    .describe('How Entra passes an app’s prompt=login (ENTRA.md §2.1): nativeSupport sends prompt=login, which Gatehouse honours by asking for credentials again and which leaves the method to us; translateToFreshPasswordAuthentication sends wfresh=0 with wauth=password, which would rule out any other method; disabled sends wfresh=0 only.'),
+  isSignedAuthenticationRequestRequired: z
+    .boolean()
+    .default(false)
+    .describe('Entra signs its SAML 2.0 AuthnRequests (ENTRA.md §3.1); only meaningful with preferredAuthenticationProtocol saml.'),
+};
+
 const keys = z
   .object({
     keyEncryptionKey: secret.describe('32 random bytes, base64: encrypts private keys at rest (AES-256-GCM). Losing it loses the keys.'),
     signingValidityDays: z.number().int().min(30).max(3650).default(365).describe('Lifetime of generated token-signing certificates (days).'),
     signingKeyBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048).describe('RSA key size of generated token-signing keys.'),
     warnDaysBeforeExpiry: z.number().int().positive().default(30).describe('`doctor` warns when the signing certificate has fewer days left.'),
+    autoRollover: z.boolean().default(true).describe('Replace generated certificates before they expire, as AD FS AutoCertificateRollover: a next one is made, published, pushed to Entra, then promoted. Imported certificates are never replaced automatically.'),
+    generateDaysBeforeExpiry: z.number().int().min(1).default(20).describe('Days before the active certificate expires that its successor is generated and published as next (AD FS CertificateGenerationThreshold: 20).'),
+    promoteDaysAfterGeneration: z.number().int().min(0).default(5).describe('Days a next certificate is published before it becomes active, so partners that read metadata pick it up (AD FS CertificatePromotionThreshold: 5). Never before Entra knows it.'),
+    refreshSeconds: z.number().int().min(1).max(300).default(30).describe('How often every node re-reads the certificates (a promotion reaches all nodes within this time, and metadata is re-signed) and one node, by a lease in the store, checks the rollover.'),
   })
   .strict();
 
@@ -233,6 +261,7 @@ export const configSchema = z
     federation: z
       .object({
         domains: z.array(federatedDomain).min(1).describe('UPN suffixes federated with Entra ID, one issuer each (ENTRA.md §4).'),
+        ...domainFederation,
       })
       .strict(),
     keys,
@@ -247,7 +276,7 @@ export const configSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level of the JSON log on stdout.') })
       .strict()
       .default({ level: 'info' }),
-    graph: graph.optional().describe('Microsoft Graph access (app registration with User/Group.ReadWrite.All) for sync.'),
+    graph: graph.optional().describe('Microsoft Graph access: an app registration with User.ReadWrite.All and Group.ReadWrite.All for sync, Domain-InternalFederation.ReadWrite.All for `gatehouse federation`.'),
     sync: sync.default(sync.parse({})).describe('AD → Entra ID user and group synchronisation (`gatehouse sync`).'),
   })
   .strict();

@@ -130,4 +130,14 @@ export class Domains {
     if (res.status !== 200) throw GraphError.from(res);
     return domainOf(res.body as Record<string, unknown>);
   }
+
+  /**
+   * `PATCH /domains/{id}` `{"authenticationType":"Managed"}` turns a federated domain back to
+   * managed and drops its federation (ENTRA.md §1.3; needs Domain-InternalFederation.ReadWrite.All).
+   * Federating goes through `federation.create` instead.
+   */
+  async makeManaged(id: string): Promise<void> {
+    const res = await this.graph.call('PATCH', `/domains/${encodeURIComponent(id)}`, { authenticationType: 'Managed' });
+    if (res.status !== 204 && res.status !== 200) throw GraphError.from(res);
+  }
 }

@@ -12,7 +12,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['sts'], // sts/*.ts: the runtime and the wiring of one process
   ['sts/http'], // express, listeners, every route, pages rendered from sign-in outcomes
-  ['sts/protocols', 'sync'], // one adapter per protocol; the AD → Entra engine
+  ['sts/protocols', 'sync', 'federation'], // one adapter per protocol; the AD → Entra engine; domain federation in Entra
   ['metadata'], // documents describing us, and partners' documents read
   ['sts/signin', 'sts/tokens', 'sts/claims', 'sts/trusts', 'sts/ui', 'health'],
   ['directory', 'entra', 'xml', 'keys'],
