@@ -3,7 +3,7 @@ import { BadRequest } from '../errors.js';
 
 /** The WS-Federation passive parameters we act on (WS-Fed 1.2 §13.2; MS-MWBF 2.2.3). */
 export type WsFedMessage =
-  | { wa: 'wsignin1.0'; wtrealm: string; wreply?: string; wctx?: string; whr?: string; wfresh?: string; wauth?: string; username?: string }
+  | { wa: 'wsignin1.0'; wtrealm: string; wreply?: string; wctx?: string; whr?: string; wfresh?: string; wauth?: string; prompt?: string; username?: string }
   | { wa: 'wsignout1.0'; wtrealm?: string; wreply?: string }
   | { wa: 'wsignoutcleanup1.0'; wreply?: string };
 
@@ -37,6 +37,8 @@ export function readWsFedMessage(req: Request): WsFedMessage {
         ...opt('whr', param(req, 'whr')),
         ...opt('wfresh', param(req, 'wfresh')),
         ...opt('wauth', param(req, 'wauth')),
+        // Not WS-Fed: Entra passes an app's prompt=login through as is when the domain's promptLoginBehavior is nativeSupport (ENTRA.md §2.1).
+        ...opt('prompt', param(req, 'prompt')),
         ...opt('username', param(req, 'username') ?? param(req, 'login_hint')),
       };
     }

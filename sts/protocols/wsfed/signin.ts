@@ -40,8 +40,8 @@ export async function completeWsFedSignIn(tokens: TokenService, begun: WsFedSign
 
 /** The login form posts back to /adfs/ls/ with the sign-in message, so it works however it arrived (GET or POST). */
 function resumeUrl(msg: SignInMessage): string {
-  const { wa, wtrealm, wreply, wctx, whr, wfresh, wauth, username } = msg;
-  const params = Object.entries({ wa, wtrealm, wreply, wctx, whr, wfresh, wauth, username }).filter((e): e is [string, string] => e[1] !== undefined);
+  const { wa, wtrealm, wreply, wctx, whr, wfresh, wauth, prompt, username } = msg;
+  const params = Object.entries({ wa, wtrealm, wreply, wctx, whr, wfresh, wauth, prompt, username }).filter((e): e is [string, string] => e[1] !== undefined);
   return `${AdfsPath.passive}?${new URLSearchParams(params)}`;
 }
 
@@ -58,9 +58,10 @@ function checkReply(trust: RelyingPartyTrust, wreply: string | undefined): strin
 }
 
 /**
- * ENTRA.md §2.1: wfresh=0 demands a fresh credential (prompt=login), wfresh=N a session at most N
- * minutes old (WS-Fed 1.2 §13.2.2); wauth names the method wanted, where the password URI is
- * satisfied by a forms sign-in and multipleauthn asks for MFA.
+ * ENTRA.md §2.1: wfresh=0 demands a fresh credential, and so does prompt=login, which Entra sends
+ * instead when the domain's promptLoginBehavior is nativeSupport (AD FS 2016 honours it the same
+ * way); wfresh=N wants a session at most N minutes old (WS-Fed 1.2 §13.2.2); wauth names the method
+ * wanted, where the password URI is satisfied by a forms sign-in and multipleauthn asks for MFA.
  */
 function signInRequest(msg: SignInMessage, trust: RelyingPartyTrust, returnTo: string, clientIp: string): SignInRequest {
   const requested = msg.wauth ? [msg.wauth] : [];
@@ -68,7 +69,7 @@ function signInRequest(msg: SignInMessage, trust: RelyingPartyTrust, returnTo: s
     trust,
     protocol: 'wsfed',
     returnTo,
-    fresh: msg.wfresh === '0',
+    fresh: msg.wfresh === '0' || msg.prompt === 'login',
     maxAgeMinutes: msg.wfresh && /^[1-9]\d{0,6}$/.test(msg.wfresh) ? Number(msg.wfresh) : undefined,
     requestedMethods: requested,
     loginHint: msg.username,
