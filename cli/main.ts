@@ -4,7 +4,7 @@ import { ConfigError } from '../config/load.js';
 import { doctorCommand } from './doctor.js';
 import { federationCommand } from './federation.js';
 import { initCommand } from './init.js';
-import { keysListCommand, keysGenerateCommand } from './keys.js';
+import { keysExportCommand, keysGenerateCommand, keysImportCommand, keysListCommand, keysPromoteCommand, keysRekeyCommand, keysRetireCommand, keysStatusCommand } from './keys.js';
 import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
 import { syncCommand } from './sync.js';
@@ -26,13 +26,32 @@ program
   .option('--users-file <file>', 'use the file directory instead of AD')
   .option('--force', 'overwrite an existing config')
   .action(initCommand);
-const keys = program.command('keys').description('token-signing certificates');
-keys.command('list').description('list certificates and their status').option(...configOption).option('--json', 'machine-readable output').action(keysListCommand);
+const keys = program.command('keys').description('token-signing and token-decrypting certificates (AD FS *-AdfsCertificate)');
+keys.command('list').description('every certificate: role, state, validity, whether Entra knows it').option(...configOption).option('--json', 'machine-readable output').action(keysListCommand);
+keys.command('status').description('certificates, the next rollover steps and Entra’s state; exit 1 when something needs you').option(...configOption).option('--json', 'machine-readable output').action(keysStatusCommand);
 keys
   .command('generate')
-  .description('generate a signing key as the next one (or the active one when there is none)')
+  .description('generate a self-signed certificate, next when an active one exists, else active')
   .option(...configOption)
+  .option('--role <role>', 'signing or decrypting', 'signing')
+  .option('--state <state>', 'next or active')
+  .option('--subject <dn>', 'subject, e.g. "CN=ADFS Signing - sts.corp.example.com"')
+  .option('--days <n>', 'validity in days (default keys.signingValidityDays)')
+  .option('--bits <n>', 'RSA key size: 2048, 3072 or 4096 (default keys.signingKeyBits)')
   .action(keysGenerateCommand);
+keys
+  .command('import <file>')
+  .description('import a PFX/PKCS#12 file, or a PEM certificate with --key')
+  .option(...configOption)
+  .option('--key <file>', 'PEM private key (PKCS#8 or PKCS#1) of a PEM certificate')
+  .option('--password-env <name>', 'environment variable holding the PFX or key password')
+  .option('--role <role>', 'signing or decrypting', 'signing')
+  .option('--state <state>', 'next or active')
+  .action(keysImportCommand);
+keys.command('export <thumbprint>').description('the public certificate, PEM or DER').option(...configOption).option('--format <format>', 'pem or der', 'pem').option('--out <file>', 'write to a file instead of stdout').action(keysExportCommand);
+keys.command('promote <thumbprint>').description('make a certificate the active one (refused until Entra knows it)').option(...configOption).option('--force', 'promote even though Entra does not know it yet').action(keysPromoteCommand);
+keys.command('retire <thumbprint>').description('stop using and publishing a certificate').option(...configOption).action(keysRetireCommand);
+keys.command('rekey').description('re-seal every private key under a new key-encryption key').option(...configOption).requiredOption('--new-key-env <name>', 'environment variable holding the new 32-byte base64 key').action(keysRekeyCommand);
 program
   .command('doctor')
   .description('check config, store, domain controllers and signing certificate')

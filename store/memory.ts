@@ -53,12 +53,22 @@ export function memoryStore(): Store {
         return keys.get(id);
       },
       async put(record) {
+        if (keys.has(record.id)) throw new Error(`key ${record.id} is already stored`);
         keys.set(record.id, { ...record });
       },
       async setStatus(id, status) {
         const k = keys.get(id);
         if (!k) throw new Error(`no key ${id}`);
         k.status = status;
+      },
+      async update(changes) {
+        const missing = changes.find((c) => !keys.has(c.id));
+        if (missing) throw new Error(`no key ${missing.id}`);
+        for (const c of changes) {
+          const k = keys.get(c.id)!;
+          if (c.status !== undefined) k.status = c.status;
+          if (c.sealedPrivateKey !== undefined) k.sealedPrivateKey = c.sealedPrivateKey;
+        }
       },
     },
     sessions: {

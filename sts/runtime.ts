@@ -3,10 +3,12 @@ import type { Config } from '../config/load.js';
 import { directoryFromConfig } from '../directory/from-config.js';
 import type { Directory } from '../directory/types.js';
 import { Audit } from '../health/audit.js';
+import { entraLinkFromConfig } from '../federation/certificates.js';
 import { signingKeyOptions } from '../keys/from-config.js';
+import { keepKeys, KeyRing } from '../keys/key-ring.js';
+import { Rollover } from '../keys/rollover.js';
 import { deriveKey } from '../keys/sealing.js';
-import type { Signer } from '../keys/signer.js';
-import { ensureActiveSigningKey, signerFor } from '../keys/signing-keys.js';
+import { ensureActiveSigningKey } from '../keys/signing-keys.js';
 import { openStore, type Store } from '../store/index.js';
 
 /** Everything a request handler may need, built once at start from the config. */
@@ -16,27 +18,44 @@ export interface Runtime {
   store: Store;
   audit: Audit;
   directory: Directory;
-  signer: Signer;
+  /** The signer of the active key, following promotions made by any node (keys/key-ring.ts). */
+  keys: KeyRing;
+  /** Runs the rollover and re-reads the keys now, as the timer does every `keys.refreshSeconds`. */
+  keyCycle: () => Promise<void>;
   /** `keys.keyEncryptionKey`; every purpose's key (private keys, cookies, CSRF, pseudonyms) is derived from it (keys/sealing.ts). */
   kek: Buffer;
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** The clock of certificate lifecycle decisions (rollover); tests move it. Tokens use the real time. */
+  now?: () => Date;
+}
+
+export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const store = openStore(config);
   try {
+    const now = opts.now ?? (() => new Date());
     const keyOpts = signingKeyOptions(config);
-    const signingKey = await ensureActiveSigningKey(store, keyOpts);
+    const ring = new KeyRing(store, keyOpts.kek, await ensureActiveSigningKey(store, keyOpts, now()));
     const directory = await directoryFromConfig(config, log);
+    const entra = await entraLinkFromConfig(config);
+    const { autoRollover, generateDaysBeforeExpiry, promoteDaysAfterGeneration } = config.keys;
+    const rollover = new Rollover({ store, entra: entra.link, now, policy: { autoRollover, generateDaysBeforeExpiry, promoteDaysAfterGeneration, generate: keyOpts } });
+    const keeper = keepKeys({ store, ring, rollover, intervalMs: config.keys.refreshSeconds * 1000, log: log.child({ part: 'keys' }), now });
+    void keeper.cycle();
     return {
       config,
       log,
       store,
       audit: new Audit(store.audit, log.child({ part: 'audit' }), deriveKey(keyOpts.kek, 'audit pseudonyms')),
       directory,
-      signer: signerFor(signingKey, keyOpts.kek),
+      keys: ring,
+      keyCycle: keeper.cycle,
       kek: keyOpts.kek,
       async close() {
+        await keeper.stop();
+        await entra.close();
         await directory.close();
         await store.close();
       },

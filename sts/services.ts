@@ -39,7 +39,7 @@ export function buildServices(rt: Runtime) {
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
   const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
   const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit });
-  const tokens = new TokenService({ signer: () => rt.signer, domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
+  const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute);
   const rateLimit = limits.guard((_req, res) => {
     sendPage(res, messagePage(branding, { title: branding.texts['rateLimit.title'], message: branding.texts['rateLimit.message'] }), { status: 429 });
@@ -47,7 +47,7 @@ export function buildServices(rt: Runtime) {
   const routers: Router[] = [
     assetsRouter(),
     passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit }),
-    metadataRouter({ config, store: rt.store, signer: () => rt.signer }),
+    metadataRouter({ config, store: rt.store, signer: () => rt.keys.signer() }),
     changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits }),
   ];

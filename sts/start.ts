@@ -3,19 +3,20 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { createApp, type Readiness } from './http/app.js';
 import { listenHttps } from './http/server.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { buildServices } from './services.js';
 
 export interface RunningGatehouse {
   port: number;
   server: Server;
+  runtime: Runtime;
   stop(): Promise<void>;
 }
 
 /** Builds the runtime, mounts the endpoints and listens; ready (probe 200) only once all of it is up. */
-export async function startGatehouse(config: Config, log: Logger): Promise<RunningGatehouse> {
+export async function startGatehouse(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<RunningGatehouse> {
   const readiness: Readiness = { ready: false };
-  const runtime = await createRuntime(config, log);
+  const runtime = await createRuntime(config, log, opts);
   let server: Awaited<ReturnType<typeof listenHttps>>;
   try {
     const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: buildServices(runtime).routers });
@@ -36,6 +37,7 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Runni
   return {
     port: server.port,
     server: server.server,
+    runtime,
     async stop() {
       await server.stop();
       await runtime.close();

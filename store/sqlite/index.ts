@@ -9,6 +9,7 @@ type KeyRow = {
   id: string;
   use: KeyRecord['use'];
   status: KeyRecord['status'];
+  origin: KeyRecord['origin'];
   certificate: Buffer;
   sealed_private_key: Buffer;
   not_before: number;
@@ -46,11 +47,11 @@ export function sqliteStore(path: string): Store {
     keyList: db.prepare('SELECT * FROM keys WHERE (@use IS NULL OR use = @use) ORDER BY created_at, id'),
     keyGet: db.prepare('SELECT * FROM keys WHERE id = ?'),
     keyPut: db.prepare(
-      `INSERT INTO keys (id, use, status, certificate, sealed_private_key, not_before, not_after, created_at)
-       VALUES (@id, @use, @status, @certificate, @sealed_private_key, @not_before, @not_after, @created_at)
-       ON CONFLICT (id) DO UPDATE SET status = excluded.status`,
+      `INSERT INTO keys (id, use, status, origin, certificate, sealed_private_key, not_before, not_after, created_at)
+       VALUES (@id, @use, @status, @origin, @certificate, @sealed_private_key, @not_before, @not_after, @created_at)`,
     ),
     keyStatus: db.prepare('UPDATE keys SET status = ? WHERE id = ?'),
+    keySealed: db.prepare('UPDATE keys SET sealed_private_key = ? WHERE id = ?'),
     sessionInsert: db.prepare('INSERT INTO sessions (id, user, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?)'),
     sessionGet: db.prepare('SELECT * FROM sessions WHERE id = ? AND expires_at > ?'),
     sessionUpdate: db.prepare('UPDATE sessions SET data = ? WHERE id = ?'),
@@ -75,6 +76,7 @@ export function sqliteStore(path: string): Store {
     id: r.id,
     use: r.use,
     status: r.status,
+    origin: r.origin,
     certificateDer: r.certificate,
     sealedPrivateKey: r.sealed_private_key,
     notBefore: new Date(r.not_before),
@@ -111,10 +113,12 @@ export function sqliteStore(path: string): Store {
         return row && toKey(row);
       },
       async put(k) {
+        if (q.keyGet.get(k.id)) throw new Error(`key ${k.id} is already stored`);
         q.keyPut.run({
           id: k.id,
           use: k.use,
           status: k.status,
+          origin: k.origin,
           certificate: k.certificateDer,
           sealed_private_key: k.sealedPrivateKey,
           not_before: k.notBefore.getTime(),
@@ -124,6 +128,14 @@ export function sqliteStore(path: string): Store {
       },
       async setStatus(id, status) {
         if (q.keyStatus.run(status, id).changes !== 1) throw new Error(`no key ${id}`);
+      },
+      async update(changes) {
+        db.transaction(() => {
+          for (const c of changes) {
+            if (c.status !== undefined && q.keyStatus.run(c.status, c.id).changes !== 1) throw new Error(`no key ${c.id}`);
+            if (c.sealedPrivateKey !== undefined && q.keySealed.run(c.sealedPrivateKey, c.id).changes !== 1) throw new Error(`no key ${c.id}`);
+          }
+        })();
       },
     },
     sessions: {

@@ -69,16 +69,34 @@ const migrations: string[] = [
      holder TEXT NOT NULL,
      expires_at INTEGER NOT NULL
    );`,
+  // Certificate lifecycle (keys/rollover.ts): the `previous` state and where a key came from.
+  // SQLite cannot change a CHECK constraint in place: the table is rebuilt.
+  `CREATE TABLE keys_v2 (
+     id TEXT PRIMARY KEY,
+     use TEXT NOT NULL CHECK (use IN ('signing','decrypting')),
+     status TEXT NOT NULL CHECK (status IN ('active','next','previous','retired')),
+     origin TEXT NOT NULL DEFAULT 'generated' CHECK (origin IN ('generated','imported')),
+     certificate BLOB NOT NULL,
+     sealed_private_key BLOB NOT NULL,
+     not_before INTEGER NOT NULL,
+     not_after INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   INSERT INTO keys_v2 (id, use, status, certificate, sealed_private_key, not_before, not_after, created_at)
+     SELECT id, use, status, certificate, sealed_private_key, not_before, not_after, created_at FROM keys;
+   DROP TABLE keys;
+   ALTER TABLE keys_v2 RENAME TO keys;`,
 ];
 
-export function migrate(db: Database.Database): number {
+/** Applies the migrations the database lacks, up to `target` (all; tests build older versions with less). */
+export function migrate(db: Database.Database, target = migrations.length): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
   const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
   let version = row?.version ?? 0;
   if (version > migrations.length) {
     throw new Error(`database schema version ${version} is newer than this Gatehouse (${migrations.length}); upgrade Gatehouse`);
   }
-  for (; version < migrations.length; version++) {
+  for (; version < target; version++) {
     db.transaction(() => {
       db.exec(migrations[version]!);
       db.prepare('DELETE FROM schema_version').run();

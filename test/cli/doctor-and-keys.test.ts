@@ -45,11 +45,11 @@ describe('gatehouse doctor and keys against the Samba test bed', () => {
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.match(second.stdout, /ok +signing certificate: [0-9A-F]{40} CN=ADFS Signing - localhost, 36[45] days left/);
 
-    const keys = JSON.parse((await gatehouse(['keys', 'list', '-c', config, '--json'])).stdout) as { status: string; use: string; daysLeft: number }[];
-    assert.deepEqual(keys.map((k) => [k.use, k.status]), [['signing', 'active']]);
+    const keys = JSON.parse((await gatehouse(['keys', 'list', '-c', config, '--json'])).stdout) as { state: string; role: string; daysLeft: number }[];
+    assert.deepEqual(keys.map((k) => [k.role, k.state]), [['signing', 'active']]);
     assert.equal((await gatehouse(['keys', 'generate', '-c', config])).code, 0);
-    const after2 = JSON.parse((await gatehouse(['keys', 'list', '-c', config, '--json'])).stdout) as { status: string }[];
-    assert.deepEqual(after2.map((k) => k.status), ['active', 'next']);
+    const after2 = JSON.parse((await gatehouse(['keys', 'list', '-c', config, '--json'])).stdout) as { state: string }[];
+    assert.deepEqual(after2.map((k) => k.state), ['active', 'next']);
   });
 
   describe('with a domain controller that is stopped', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { memoryStore } from '../../store/memory.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
+import { migrate } from '../../store/sqlite/migrations.js';
 import type { KeyRecord, Store, SyncJournalEntry, SyncObjectRecord, SyncRunRecord } from '../../store/types.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -15,6 +16,7 @@ const key = (id: string, createdAt: number): KeyRecord => ({
   id,
   use: 'signing',
   status: 'active',
+  origin: 'generated',
   certificateDer: Buffer.from([1, 2, 3]),
   sealedPrivateKey: Buffer.from([4, 5]),
   notBefore: new Date(0),
@@ -60,6 +62,20 @@ for (const [name, open] of adapters) {
       assert.deepEqual((await s.keys.get('A'))!.certificateDer, Buffer.from([1, 2, 3]));
       assert.equal((await s.keys.list('decrypting')).length, 0);
       await assert.rejects(s.keys.setStatus('missing', 'retired'));
+      await s.close();
+    });
+
+    it('refuses a key stored twice, and applies several key changes together or not at all', async () => {
+      const s = await open();
+      await s.keys.put(key('A', 1));
+      await s.keys.put({ ...key('B', 2), status: 'next', origin: 'imported' });
+      await assert.rejects(s.keys.put({ ...key('A', 3), status: 'retired' }), /already stored/);
+      assert.equal((await s.keys.get('A'))!.status, 'active', 'the first record is untouched');
+      assert.equal((await s.keys.get('B'))!.origin, 'imported');
+      await s.keys.update([{ id: 'B', status: 'active' }, { id: 'A', status: 'previous', sealedPrivateKey: Buffer.from([9]) }]);
+      assert.deepEqual((await s.keys.list()).map((k) => [k.id, k.status, [...k.sealedPrivateKey]]), [['A', 'previous', [9]], ['B', 'active', [4, 5]]]);
+      await assert.rejects(s.keys.update([{ id: 'A', status: 'retired' }, { id: 'missing', status: 'retired' }]), /no key missing/);
+      assert.equal((await s.keys.get('A'))!.status, 'previous', 'nothing of a failed update is applied');
       await s.close();
     });
 
@@ -215,5 +231,21 @@ describe('sqlite store', () => {
     const b = sqliteStore(file);
     assert.equal((await b.audit.recent(5)).length, 1);
     await b.close();
+  });
+});
+
+describe('sqlite migrations', () => {
+  it('keeps the keys of a database made before key origins and the previous state existed', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const path = join(await tempDir(), 'old.db');
+    const db = new Database(path);
+    // Schema version 3 as released: keys without origin, status without 'previous'.
+    assert.equal(migrate(db, 3), 3);
+    db.exec(`INSERT INTO keys VALUES ('OLD', 'signing', 'active', x'010203', x'0405', 0, 10000, 1);`);
+    db.close();
+    const s = sqliteStore(path);
+    assert.deepEqual((await s.keys.list()).map((k) => [k.id, k.status, k.origin]), [['OLD', 'active', 'generated']]);
+    await s.keys.setStatus('OLD', 'previous');
+    await s.close();
   });
 });

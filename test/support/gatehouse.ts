@@ -11,7 +11,7 @@ import { hashPassword } from '../../directory/file-directory.js';
 import { createLogger, type Logger } from '../../health/log.js';
 import { derToPem } from '../../keys/certificate.js';
 import { makeLocalhostTls } from './pki.js';
-import { startGatehouse } from '../../sts/start.js';
+import { startGatehouse, type RunningGatehouse } from '../../sts/start.js';
 import { readMetadata, signingCertificates } from '../metadata/read-metadata.js';
 import type { TestBed } from '../ad/testbed.js';
 
@@ -30,6 +30,7 @@ export interface RunningTestGatehouse {
   tlsCertPem: string;
   dir: string;
   server: Server;
+  runtime: RunningGatehouse['runtime'];
   /**
    * PEM and base64 DER (Graph's signingCertificate form, ENTRA.md §1.2) of the signing certificate
    * as the federation metadata publishes it: what a relying party would configure.
@@ -73,6 +74,8 @@ export async function startTestGatehouse(opts: {
   trusts?: NonNullable<ConfigInput['trusts']>;
   extra?: Partial<ConfigInput>;
   log?: Logger;
+  /** The clock of certificate lifecycle decisions (sts/runtime.ts RuntimeOptions). */
+  now?: () => Date;
 }): Promise<RunningTestGatehouse> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-server-'));
   const port = await freePort();
@@ -111,7 +114,7 @@ export async function startTestGatehouse(opts: {
   };
   await writeFile(join(dir, 'gatehouse.yaml'), stringify(input));
   const config = await loadConfig(join(dir, 'gatehouse.yaml'));
-  const running = await startGatehouse(config, opts.log ?? createLogger('warn')).catch(async (err: unknown) => {
+  const running = await startGatehouse(config, opts.log ?? createLogger('warn'), opts.now ? { now: opts.now } : {}).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw err;
   });
@@ -127,5 +130,5 @@ export async function startTestGatehouse(opts: {
     const base64Der = signingCertificates(readMetadata(await res.text()).idpSso)[0]!;
     return { pem: derToPem(Buffer.from(base64Der, 'base64')), base64Der };
   };
-  return { url: publicUrl, config, tlsCertPem, dir, server: running.server, signingCertificate, stop };
+  return { url: publicUrl, config, tlsCertPem, dir, server: running.server, runtime: running.runtime, signingCertificate, stop };
 }
