@@ -53,7 +53,8 @@ export function readPem(certificatePem: string, keyPem: string, password?: strin
     key = createPrivateKey(password === undefined ? keyPem : { key: keyPem, passphrase: password });
   } catch (err) {
     const message = (err as Error).message;
-    if (/passphrase|decrypt|bad password/i.test(message)) throw new ImportRejected(password === undefined ? 'the private key is encrypted: give its password' : 'the private key password is wrong');
+    // OpenSSL says "interrupted or cancelled" when an encrypted key is read without a passphrase.
+    if (/passphrase|decrypt|bad password|interrupted or cancelled/i.test(message)) throw new ImportRejected(password === undefined ? 'the private key is encrypted: give its password' : 'the private key password is wrong');
     throw new ImportRejected(`the key file holds no readable private key: ${message}`);
   }
   return matched(key, certificates, now);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sqliteStore } from '../../store/sqlite/index.js';
@@ -9,7 +10,6 @@ import { signIns } from '../entra/signin/log.js';
 import type { Domain } from '../entra/tenant.js';
 import { readMetadata, signingCertificates } from '../metadata/read-metadata.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { tempDir } from '../support/tmp.js';
 import { readForm, WebClient } from '../support/web-client.js';
 
 const DAY = 86_400_000;
@@ -29,6 +29,7 @@ describe('automatic token-signing certificate rollover, Entra kept in step', () 
   const outcomes: { ok: boolean; detail: string; signedBy: string }[] = [];
   let stop = false;
   let loop: Promise<void>;
+  let dir: string;
 
   const keys = async (): Promise<KeyRecord[]> => {
     const store = sqliteStore(gh.config.store.sqlitePath);
@@ -72,7 +73,7 @@ describe('automatic token-signing certificate rollover, Entra kept in step', () 
     entra.tenant.addDomain('corp.example.com');
     entra.tenant.addUser({ userPrincipalName: alice.upn, displayName: 'Alice', onPremisesImmutableId: alice.immutableId });
     const app = await entra.tenant.addApp({ roles: ['Domain-InternalFederation.ReadWrite.All'] });
-    const dir = await tempDir();
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-rollover-'));
     const caFile = join(dir, 'graph-ca.pem');
     await writeFile(caFile, entra.caCertPem);
     gh = await startTestGatehouse({
@@ -97,6 +98,7 @@ describe('automatic token-signing certificate rollover, Entra kept in step', () 
     await loop;
     await gh.stop();
     await entra.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('generates, publishes and pushes the next certificate, promotes it, retires the old one: every token accepted, no restart', async () => {
