@@ -144,3 +144,33 @@ describe('automatic token-signing certificate rollover, Entra kept in step', () 
     assert.ok(signIns.filter((s) => s.result === 'success').length >= outcomes.length);
   });
 });
+
+describe('rollover with two nodes on one store', () => {
+  it('lets one node act under the lease while the other follows its promotion', async () => {
+    let offset = 0;
+    const now = () => new Date(Date.now() + offset);
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-farm-'));
+    const shared = { store: { sqlitePath: join(dir, 'farm.db') }, entra: { enabled: false }, keys: { keyEncryptionKey: Buffer.alloc(32, 7).toString('base64'), signingValidityDays: 60, refreshSeconds: 1 } };
+    const a = await startTestGatehouse({ directory: { users: [alice] }, now, extra: shared });
+    const b = await startTestGatehouse({ directory: { users: [alice] }, now, extra: shared });
+    try {
+      const first = a.runtime.keys.signer().thumbprint;
+      assert.equal(b.runtime.keys.signer().thumbprint, first, 'the second node found the first node’s key');
+      offset = 41 * DAY;
+      await Promise.all([a.runtime.keyCycle(), b.runtime.keyCycle(), a.runtime.keyCycle(), b.runtime.keyCycle()]);
+      const store = sqliteStore(join(dir, 'farm.db'));
+      const next = (await store.keys.list('signing')).filter((k) => k.status === 'next');
+      assert.equal(next.length, 1, 'exactly one successor, whichever node made it');
+      offset = 46.1 * DAY;
+      await Promise.all([a.runtime.keyCycle(), b.runtime.keyCycle()]);
+      await Promise.all([a.runtime.keyCycle(), b.runtime.keyCycle()]);
+      assert.equal(a.runtime.keys.signer().thumbprint, next[0]!.id);
+      assert.equal(b.runtime.keys.signer().thumbprint, next[0]!.id, 'the other node signs with the promoted key too');
+      await store.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
