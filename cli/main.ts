@@ -54,9 +54,10 @@ keys.command('retire <thumbprint>').description('stop using and publishing a cer
 keys.command('rekey').description('re-seal every private key under a new key-encryption key').option(...configOption).requiredOption('--new-key-env <name>', 'environment variable holding the new 32-byte base64 key').action(keysRekeyCommand);
 program
   .command('doctor')
-  .description('check config, store, domain controllers and signing certificate')
+  .description('check the whole chain: config, store, domain controllers, clock, signing certificate, public endpoint, metadata, Entra’s federation settings and a synthetic sign-in')
   .option(...configOption)
   .option('--json', 'machine-readable output')
+  .option('--offline', 'skip what needs Gatehouse running (public endpoint, metadata, synthetic sign-in), e.g. before the first start')
   .action(doctorCommand);
 program.addCommand(syncCommand());
 program.addCommand(federationCommand());

@@ -253,6 +253,26 @@ const sync = z
   })
   .strict();
 
+const doctor = z
+  .object({
+    testUser: z
+      .object({
+        upn: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be a UPN').describe('UPN of an AD account kept for the test (no rights needed; not an admin).'),
+        password: secret,
+      })
+      .strict()
+      .optional()
+      .describe('Account `gatehouse doctor` signs in with through the real WS-Trust endpoint, checking the token as Entra would; no synthetic sign-in when absent.'),
+    tlsWarnDaysBeforeExpiry: z.number().int().positive().default(30).describe('`doctor` warns when the public endpoint’s TLS certificate has fewer days left.'),
+    maxClockSkewSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(300)
+      .describe('`doctor` fails when this machine’s clock and a DC’s differ by more (Kerberos’ default tolerance, and the skew Entra is assumed to allow, ENTRA.md §2.5); it warns from a fifth of it.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: server.default(server.parse({})),
@@ -278,6 +298,7 @@ export const configSchema = z
       .default({ level: 'info' }),
     graph: graph.optional().describe('Microsoft Graph access: an app registration with User.ReadWrite.All and Group.ReadWrite.All for sync, Domain-InternalFederation.ReadWrite.All for `gatehouse federation`.'),
     sync: sync.default(sync.parse({})).describe('AD → Entra ID user and group synchronisation (`gatehouse sync`).'),
+    doctor: doctor.default(doctor.parse({})).describe('What `gatehouse doctor` checks beyond what the rest of the config names.'),
   })
   .strict();
 

@@ -52,6 +52,14 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message.split('\n')[0] ?? err.name : String(err);
 }
 
+/** LDAP GeneralizedTime as AD writes currentTime, e.g. `20261201221500.0Z` (RFC 4517 §3.3.13). */
+function generalizedTime(value: unknown): Date | undefined {
+  const m = typeof value === 'string' ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:[.,]\d+)?Z$/.exec(value) : null;
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -96,8 +104,9 @@ export class DcPool {
       let client: Client | undefined;
       try {
         client = await this.open(dc, 'service');
-        await client.search('', { scope: 'base', attributes: ['dnsHostName'] });
-        return { dc: dc.state.url, ok: true, ms: Math.round(performance.now() - started) };
+        const { searchEntries } = await client.search('', { scope: 'base', attributes: ['dnsHostName', 'currentTime'] });
+        const currentTime = generalizedTime(searchEntries[0]?.currentTime);
+        return { dc: dc.state.url, ok: true, ms: Math.round(performance.now() - started), ...(currentTime ? { currentTime } : {}) };
       } catch (err) {
         return { dc: dc.state.url, ok: false, error: describe(err), ms: Math.round(performance.now() - started) };
       } finally {

@@ -71,6 +71,8 @@ export interface DcHealth {
   ok: boolean;
   error?: string;
   ms: number;
+  /** The DC's clock when it answered: rootDSE currentTime (MS-ADTS 3.1.1.3.2.13), whole seconds. */
+  currentTime?: Date;
 }
 
 /**

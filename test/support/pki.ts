@@ -42,12 +42,13 @@ export async function makeTestCa(commonName = 'Gatehouse Test CA'): Promise<Test
 /**
  * A TLS server certificate issued by `ca` whose SAN holds every given address and name, so
  * clients verify against the CA alone (no rejectUnauthorized=false). The CN is the first name.
+ * `validityDays` other than the default makes one `doctor` finds far from or near expiry.
  */
-export async function makeServerCert(ca: TestCa, names: { ipAddresses?: string[]; dnsNames?: string[] }): Promise<ServerTls> {
+export async function makeServerCert(ca: TestCa, names: { ipAddresses?: string[]; dnsNames?: string[] }, validityDays = VALIDITY_DAYS): Promise<ServerTls> {
   const commonName = names.dnsNames?.[0] ?? names.ipAddresses?.[0];
   if (!commonName) throw new Error('a server certificate needs a host name or an IP address');
   const cert = await generateCertificate({
-    subject: `CN=${commonName}`, issuer: ca, serverAuth: true, ...names, validityDays: VALIDITY_DAYS, keyBits: 2048,
+    subject: `CN=${commonName}`, issuer: ca, serverAuth: true, ...names, validityDays, keyBits: 2048,
   });
   return { keyPem: keyPemOf(cert.privateKey), certPem: derToPem(cert.certificateDer) };
 }
