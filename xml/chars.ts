@@ -9,3 +9,10 @@ export const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF
 export function collapse(value: string): string {
   return value.replace(/[\t\n\r ]+/g, ' ').replace(/^ | $/g, '');
 }
+
+/** Why a piece of network XML (or its signature) was refused: a stable reason code for logs and protocol errors. */
+export class Rejection<R extends string> extends Error {
+  constructor(readonly reason: R, detail: string) {
+    super(`${reason}: ${detail}`);
+  }
+}

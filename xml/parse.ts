@@ -1,5 +1,5 @@
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
-import { collapse, NOT_XML_CHAR } from './chars.js';
+import { collapse, NOT_XML_CHAR, Rejection } from './chars.js';
 
 /** Why a piece of network XML was refused; stable codes for logs and protocol errors. */
 export type XmlRejectReason =
@@ -14,11 +14,8 @@ export type XmlRejectReason =
   | 'missing-element'
   | 'duplicate-element';
 
-export class XmlRejected extends Error {
+export class XmlRejected extends Rejection<XmlRejectReason> {
   override readonly name = 'XmlRejected';
-  constructor(readonly reason: XmlRejectReason, detail: string) {
-    super(`${reason}: ${detail}`);
-  }
 }
 
 export interface ParseOptions {

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, verify as rsaVerify, type KeyObject } from 'node:crypto';
 import { SignedXml, type HashAlgorithm, type SignatureAlgorithm as XcSignatureAlgorithm } from 'xml-crypto';
 import type { SignatureAlgorithm } from '../keys/signer.js';
+import { Rejection } from './chars.js';
 import { DIGEST_METHOD, DSIG_NS, ENVELOPED_SIGNATURE, EXC_C14N, EXC_C14N_WITH_COMMENTS, SIGNATURE_METHOD } from './dsig.js';
 import type { Document, Element } from '@xmldom/xmldom';
 import { childElements, elementChildren, forEachElement, onlyChild, parseXml, rootElement, type ParseOptions } from './parse.js';
@@ -15,11 +16,8 @@ export type SignatureRejectReason =
   | 'algorithm'
   | 'invalid';
 
-export class SignatureRejected extends Error {
+export class SignatureRejected extends Rejection<SignatureRejectReason> {
   override readonly name = 'SignatureRejected';
-  constructor(readonly reason: SignatureRejectReason, detail: string) {
-    super(`${reason}: ${detail}`);
-  }
 }
 
 export interface VerifyOptions extends ParseOptions {
