@@ -33,8 +33,8 @@ export async function doctorCommand(o: { config: string; json?: boolean; offline
   const directory = directoryChecks(config, createLogger('silent' as 'info'), clockForSkewCheck());
   const endpoint = publicEndpointClient();
   const graphConfig = config.graph;
-  const graphClient = graphConfig ? once(() => graphClientFromConfig(graphConfig, config.baseDir)) : undefined;
-  const graph = graphClient && (async (): Promise<GraphClient> => (await graphClient()).client);
+  let graphOpened: ReturnType<typeof graphClientFromConfig> | undefined;
+  const graph = graphConfig && (async (): Promise<GraphClient> => (await (graphOpened ??= graphClientFromConfig(graphConfig, config.baseDir))).client);
   const desired = once((): Promise<DesiredFederation[]> => desiredFederations(config, store()));
   const urls = adfsEndpoints(config);
   const online = o.offline !== true;
@@ -46,7 +46,8 @@ export async function doctorCommand(o: { config: string; json?: boolean; offline
     ...directory.checks,
     signingCertificateCheck(config, store),
     ...(online ? [tlsCertificateCheck(config), probeCheck(urls.probe, endpoint), metadataCheck(urls.federationMetadata, store, endpoint)] : []),
-    ...(graph ? [graphCheck(graph), ...config.federation.domains.map((d) => federationCheck(d.name.toLowerCase(), desired, graph))] : []),
+    // Entra's federation settings matter only while Entra is one of our relying parties.
+    ...(graph ? [graphCheck(graph), ...(config.entra.enabled ? config.federation.domains.map((d) => federationCheck(d.name.toLowerCase(), desired, graph)) : [])] : []),
     ...(online && testUser ? [syntheticSignInCheck(config, testUser, store, endpoint, graph)] : []),
   ];
   const notChecked = [
@@ -60,7 +61,7 @@ export async function doctorCommand(o: { config: string; json?: boolean; offline
   } finally {
     await directory.close();
     await endpoint.close();
-    if (graphClient) await (await graphClient().catch(() => undefined))?.close();
+    await (await graphOpened?.catch(() => undefined))?.close();
     // A store that did not open has nothing to close (the store check reported why).
     await Promise.resolve().then(() => store().close()).catch(() => undefined);
   }
