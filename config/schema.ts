@@ -48,10 +48,16 @@ const server = z
 
 const store = z
   .object({
-    kind: z.enum(['sqlite']).default('sqlite').describe('Storage backend: sqlite (embedded, one node). PostgreSQL for farms comes later.'),
-    sqlitePath: z.string().default('var/gatehouse.db').describe('SQLite database file; relative to this file.'),
+    kind: z.enum(['sqlite', 'postgres']).default('sqlite').describe('Storage backend: sqlite (embedded, one node) or postgres (a farm: every node on one database, any node serves any request).'),
+    sqlitePath: z.string().default('var/gatehouse.db').describe('SQLite database file; relative to this file. Also the source of `gatehouse store copy --from sqlite`.'),
+    url: secret.optional().describe('PostgreSQL connection URL (postgres://user:password@host:5432/db?sslmode=verify-full), with kind postgres; a secret, so {env: GATEHOUSE_PG_URL} keeps the password out of this file.'),
+    poolSize: z.number().int().min(1).max(100).default(10).describe('PostgreSQL connections each node keeps at most.'),
+    statementTimeoutMs: duration('Time limit of one PostgreSQL statement (ms); a request whose statement takes longer is answered 503.', 5000),
+    connectTimeoutMs: duration('Time to wait for a PostgreSQL connection (ms); while the database is down requests are answered 503 after this.', 2000),
+    migrateOnStart: z.boolean().default(true).describe('Apply missing PostgreSQL schema migrations when a node starts (under a lock, so nodes starting together do not race); false: only `gatehouse store migrate` does, and a node refuses an older schema.'),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.kind !== 'postgres' || s.url !== undefined, { message: 'kind postgres needs url', path: ['url'] });
 
 /** Exported so tests that build a directory by hand take the defaults from here, not from a copy. */
 export const ldapDirectory = z

@@ -3,6 +3,17 @@
  * SQLite (embedded default); PostgreSQL implements the same for farms, so nothing here is SQL.
  */
 
+/**
+ * The store cannot answer now (its server is down, restarting or too slow): the request is
+ * answered 503 with Retry-After and may be repeated; nothing stored is lost or half-written.
+ */
+export class StoreUnavailableError extends Error {
+  readonly status = 503;
+  constructor(cause: Error) {
+    super(`store unavailable: ${cause.message}`, { cause });
+  }
+}
+
 export type AuditOutcome = 'success' | 'failure';
 
 /** What happened, to whom, from where — never a password or a token. */

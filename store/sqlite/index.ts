@@ -1,32 +1,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuditEvent, KeyRecord, Store } from '../types.js';
+import { auditFromRow, auditValues, keyFromRow, sessionFromRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
+import type { Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { sqliteSyncStore } from './sync.js';
-
-type KeyRow = {
-  id: string;
-  use: KeyRecord['use'];
-  status: KeyRecord['status'];
-  origin: KeyRecord['origin'];
-  certificate: Buffer;
-  sealed_private_key: Buffer;
-  not_before: number;
-  not_after: number;
-  created_at: number;
-};
-type AuditRow = {
-  id: number;
-  at: number;
-  type: string;
-  outcome: AuditEvent['outcome'];
-  user: string | null;
-  relying_party: string | null;
-  client_ip: string | null;
-  reason: string | null;
-  details: string | null;
-};
 
 /** The embedded store: one SQLite file in WAL mode (readers never wait for the writer). */
 export function sqliteStore(path: string): Store {
@@ -72,45 +50,22 @@ export function sqliteStore(path: string): Store {
     ),
   };
 
-  const toKey = (r: KeyRow): KeyRecord => ({
-    id: r.id,
-    use: r.use,
-    status: r.status,
-    origin: r.origin,
-    certificateDer: r.certificate,
-    sealedPrivateKey: r.sealed_private_key,
-    notBefore: new Date(r.not_before),
-    notAfter: new Date(r.not_after),
-    createdAt: new Date(r.created_at),
-  });
-  const toAudit = (r: AuditRow): AuditEvent => ({
-    id: r.id,
-    at: new Date(r.at),
-    type: r.type,
-    outcome: r.outcome,
-    user: r.user ?? undefined,
-    relyingParty: r.relying_party ?? undefined,
-    clientIp: r.client_ip ?? undefined,
-    reason: r.reason ?? undefined,
-    details: r.details ? (JSON.parse(r.details) as AuditEvent['details']) : undefined,
-  });
-
   return {
     audit: {
       async append(e) {
-        q.auditInsert.run(e.at.getTime(), e.type, e.outcome, e.user ?? null, e.relyingParty ?? null, e.clientIp ?? null, e.reason ?? null, e.details ? JSON.stringify(e.details) : null);
+        q.auditInsert.run(...auditValues(e));
       },
       async recent(limit, filter) {
-        return (q.auditRecent.all({ type: filter?.type ?? null, user: filter?.user ?? null, limit }) as AuditRow[]).map(toAudit);
+        return (q.auditRecent.all({ type: filter?.type ?? null, user: filter?.user ?? null, limit }) as AuditRow[]).map(auditFromRow);
       },
     },
     keys: {
       async list(use) {
-        return (q.keyList.all({ use: use ?? null }) as KeyRow[]).map(toKey);
+        return (q.keyList.all({ use: use ?? null }) as KeyRow[]).map(keyFromRow);
       },
       async get(id) {
         const row = q.keyGet.get(id) as KeyRow | undefined;
-        return row && toKey(row);
+        return row && keyFromRow(row);
       },
       async put(k) {
         if (q.keyGet.get(k.id)) throw new Error(`key ${k.id} is already stored`);
@@ -143,8 +98,8 @@ export function sqliteStore(path: string): Store {
         q.sessionInsert.run(s.id, s.user, s.createdAt.getTime(), s.expiresAt.getTime(), JSON.stringify(s.data));
       },
       async get(id, now = new Date()) {
-        const r = q.sessionGet.get(id, now.getTime()) as { id: string; user: string; created_at: number; expires_at: number; data: string } | undefined;
-        return r && { id: r.id, user: r.user, createdAt: new Date(r.created_at), expiresAt: new Date(r.expires_at), data: JSON.parse(r.data) as Record<string, unknown> };
+        const r = q.sessionGet.get(id, now.getTime()) as SessionRow | undefined;
+        return r && sessionFromRow(r);
       },
       async update(id, data) {
         q.sessionUpdate.run(JSON.stringify(data), id);

@@ -1,18 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { SyncJournalEntry, SyncLease, SyncObjectRecord, SyncRunRecord, SyncStateStore } from '../types.js';
-
-type ObjectJson = Omit<SyncObjectRecord, 'error'> & { error: (Omit<NonNullable<SyncObjectRecord['error']>, 'at'> & { at: number }) | null };
-type RunJson = Omit<SyncRunRecord, 'startedAt' | 'finishedAt'> & { startedAt: number; finishedAt: number | null };
-
-const toJson = (r: SyncObjectRecord): string => JSON.stringify({ ...r, error: r.error && { ...r.error, at: r.error.at.getTime() } } satisfies ObjectJson);
-const fromJson = (text: string): SyncObjectRecord => {
-  const o = JSON.parse(text) as ObjectJson;
-  return { ...o, error: o.error && { ...o.error, at: new Date(o.error.at) } };
-};
-const runFromJson = (text: string): SyncRunRecord => {
-  const r = JSON.parse(text) as RunJson;
-  return { ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt) };
-};
+import { journalFromRow, syncObjectFromJson, syncObjectToJson, syncRunFromJson, syncRunToJson, type JournalRow } from '../rows.js';
+import type { SyncJournalEntry, SyncLease, SyncObjectRecord, SyncStateStore } from '../types.js';
 
 /** Sync state in the SQLite file: rows are JSON documents under plain keys. */
 export function sqliteSyncStore(db: Database.Database): SyncStateStore {
@@ -37,7 +25,7 @@ export function sqliteSyncStore(db: Database.Database): SyncStateStore {
     releaseLease: db.prepare('DELETE FROM sync_leases WHERE name = ? AND holder = ?'),
   };
   const putAll = db.transaction((records: SyncObjectRecord[]) => {
-    for (const r of records) q.put.run(r.anchor, r.kind, toJson(r));
+    for (const r of records) q.put.run(r.anchor, r.kind, syncObjectToJson(r));
   });
   const delAll = db.transaction((anchors: string[]) => {
     for (const a of anchors) q.del.run(a);
@@ -48,15 +36,14 @@ export function sqliteSyncStore(db: Database.Database): SyncStateStore {
   const clearAll = db.transaction((ids: string[]) => {
     for (const id of ids) q.clearIntent.run(id);
   });
-  type JournalRow = { id: string; run_id: string; anchor: string; op: string; detail: string; at: number };
 
   return {
     async listObjects() {
-      return (q.list.all() as { data: string }[]).map((r) => fromJson(r.data));
+      return (q.list.all() as { data: string }[]).map((r) => syncObjectFromJson(r.data));
     },
     async getObject(anchor) {
       const row = q.get.get(anchor) as { data: string } | undefined;
-      return row && fromJson(row.data);
+      return row && syncObjectFromJson(row.data);
     },
     async putObjects(records) {
       putAll(records);
@@ -75,17 +62,16 @@ export function sqliteSyncStore(db: Database.Database): SyncStateStore {
       addAll(entries);
     },
     async listIntents() {
-      return (q.listIntents.all() as JournalRow[]).map((r) => ({ id: r.id, runId: r.run_id, anchor: r.anchor, op: r.op, detail: JSON.parse(r.detail) as Record<string, unknown>, at: new Date(r.at) }));
+      return (q.listIntents.all() as JournalRow[]).map(journalFromRow);
     },
     async clearIntents(ids) {
       clearAll(ids);
     },
     async saveRun(run) {
-      const json: RunJson = { ...run, startedAt: run.startedAt.getTime(), finishedAt: run.finishedAt?.getTime() ?? null };
-      q.saveRun.run(run.id, json.startedAt, JSON.stringify(json));
+      q.saveRun.run(run.id, run.startedAt.getTime(), syncRunToJson(run));
     },
     async recentRuns(limit) {
-      return (q.recentRuns.all(limit) as { data: string }[]).map((r) => runFromJson(r.data));
+      return (q.recentRuns.all(limit) as { data: string }[]).map((r) => syncRunFromJson(r.data));
     },
     async acquireLease(name, holder, expiresAt, now, takeOverFrom) {
       const result = q.acquireLease.run({ name, holder, expires: expiresAt.getTime(), now: now.getTime(), takeOver: takeOverFrom ?? null });

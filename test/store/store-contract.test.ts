@@ -1,15 +1,35 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { memoryStore } from '../../store/memory.js';
+import { postgresStore } from '../../store/postgres/index.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { migrate } from '../../store/sqlite/migrations.js';
-import type { KeyRecord, Store, SyncJournalEntry, SyncObjectRecord, SyncRunRecord } from '../../store/types.js';
+import { StoreUnavailableError, type KeyRecord, type Store, type SyncJournalEntry, type SyncObjectRecord, type SyncRunRecord } from '../../store/types.js';
+import { schemaVersion } from '../../store/postgres/migrations.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { tempDir } from '../support/tmp.js';
+
+// One PostgreSQL server for the file, one fresh database per store opened (each test starts empty).
+let server: Promise<TestPostgres> | undefined;
+let databases = 0;
+after(async () => (await server)?.stop());
+async function freshPostgres(): Promise<string> {
+  const pgServer = await (server ??= startPostgres());
+  const name = `contract_${++databases}`;
+  const admin = new pg.Client({ connectionString: pgServer.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return pgServer.url.replace(/\/gatehouse$/, `/${name}`);
+}
+const postgresOptions = (url: string, migrate = true) => ({ url, poolSize: 4, statementTimeoutMs: 5000, connectTimeoutMs: 1000, migrate });
 
 const adapters: [string, () => Promise<Store>][] = [
   ['memory', async () => memoryStore()],
   ['sqlite', async () => sqliteStore(join(await tempDir(), 'g.db'))],
+  ['postgres', async () => postgresStore(postgresOptions(await freshPostgres()))],
 ];
 
 const key = (id: string, createdAt: number): KeyRecord => ({
@@ -246,6 +266,59 @@ describe('sqlite migrations', () => {
     const s = sqliteStore(path);
     assert.deepEqual((await s.keys.list()).map((k) => [k.id, k.status, k.origin]), [['OLD', 'active', 'generated']]);
     await s.keys.setStatus('OLD', 'previous');
+    await s.close();
+  });
+});
+
+describe('postgres store', () => {
+  it('migrates once when two nodes start together on an empty database, under the advisory lock', async () => {
+    const url = await freshPostgres();
+    const a = postgresStore(postgresOptions(url));
+    const b = postgresStore(postgresOptions(url));
+    await Promise.all([a.audit.append({ at: new Date(1), type: 'a', outcome: 'success' }), b.audit.append({ at: new Date(2), type: 'b', outcome: 'success' })]);
+    assert.equal((await a.audit.recent(5)).length, 2);
+    const { version, latest } = await schemaVersion(a.pool);
+    assert.equal(version, latest);
+    assert.equal((await a.pool.query('SELECT count(*)::int AS n FROM schema_version')).rows[0].n, 1);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('refuses a schema behind this Gatehouse when it may not migrate, naming the command that does', async () => {
+    const s = postgresStore(postgresOptions(await freshPostgres(), false));
+    await assert.rejects(s.keys.list(), /schema is version 0, this Gatehouse needs \d+: run gatehouse store migrate/);
+    await s.close();
+  });
+
+  it('counts and takes one-time keys exactly once under concurrent use from two pools', async () => {
+    const url = await freshPostgres();
+    const a = postgresStore(postgresOptions(url));
+    const b = postgresStore(postgresOptions(url));
+    const now = new Date(1000);
+    const until = new Date(60_000);
+    const firsts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).counters.useOnce('nonce:x', until, now)));
+    assert.equal(firsts.filter(Boolean).length, 1);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).counters.increment('lock:alice', 60_000, 1, now)));
+    assert.equal(await a.counters.get('lock:alice', now), 20);
+    const holders = await Promise.all(['h1', 'h2', 'h3', 'h4'].map((h, i) => (i % 2 ? a : b).sync.acquireLease('l', h, until, now)));
+    assert.equal(holders.filter(Boolean).length, 1);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('answers StoreUnavailableError while the server is down, within the connect timeout, and works again once it is back', async () => {
+    const pgServer = await (server ??= startPostgres());
+    const s = postgresStore(postgresOptions(await freshPostgres()));
+    await s.counters.increment('k', 60_000);
+    await pgServer.halt();
+    try {
+      const started = Date.now();
+      const err = await s.counters.get('k').then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof StoreUnavailableError, `got ${String(err)}`);
+      assert.equal(err.status, 503);
+      assert.ok(Date.now() - started < 3000, 'bounded by connectTimeoutMs, not hanging');
+    } finally {
+      await pgServer.resume();
+    }
+    assert.equal(await s.counters.get('k'), 1, 'nothing lost');
     await s.close();
   });
 });

@@ -1,0 +1,72 @@
+import type { AuditEvent, KeyRecord, SessionRecord, SyncJournalEntry, SyncObjectRecord, SyncRunRecord } from './types.js';
+
+/*
+ * The row shapes SQLite and PostgreSQL share (same tables, same columns: times in milliseconds,
+ * documents as JSON text), and their conversion to the models of store/types.ts.
+ */
+
+export type KeyRow = {
+  id: string;
+  use: KeyRecord['use'];
+  status: KeyRecord['status'];
+  origin: KeyRecord['origin'];
+  certificate: Buffer;
+  sealed_private_key: Buffer;
+  not_before: number;
+  not_after: number;
+  created_at: number;
+};
+export type AuditRow = {
+  id: number;
+  at: number;
+  type: string;
+  outcome: AuditEvent['outcome'];
+  user: string | null;
+  relying_party: string | null;
+  client_ip: string | null;
+  reason: string | null;
+  details: string | null;
+};
+export type SessionRow = { id: string; user: string; created_at: number; expires_at: number; data: string };
+export type JournalRow = { id: string; run_id: string; anchor: string; op: string; detail: string; at: number };
+
+export const keyFromRow = (r: KeyRow): KeyRecord => ({
+  id: r.id,
+  use: r.use,
+  status: r.status,
+  origin: r.origin,
+  certificateDer: r.certificate,
+  sealedPrivateKey: r.sealed_private_key,
+  notBefore: new Date(r.not_before),
+  notAfter: new Date(r.not_after),
+  createdAt: new Date(r.created_at),
+});
+export const auditFromRow = (r: AuditRow): AuditEvent => ({
+  id: r.id,
+  at: new Date(r.at),
+  type: r.type,
+  outcome: r.outcome,
+  user: r.user ?? undefined,
+  relyingParty: r.relying_party ?? undefined,
+  clientIp: r.client_ip ?? undefined,
+  reason: r.reason ?? undefined,
+  details: r.details ? (JSON.parse(r.details) as AuditEvent['details']) : undefined,
+});
+/** The audit row's columns in insert order (at, type, outcome, user, relying_party, client_ip, reason, details). */
+export const auditValues = (e: AuditEvent) => [e.at.getTime(), e.type, e.outcome, e.user ?? null, e.relyingParty ?? null, e.clientIp ?? null, e.reason ?? null, e.details ? JSON.stringify(e.details) : null];
+export const sessionFromRow = (r: SessionRow): SessionRecord => ({ id: r.id, user: r.user, createdAt: new Date(r.created_at), expiresAt: new Date(r.expires_at), data: JSON.parse(r.data) as Record<string, unknown> });
+export const journalFromRow = (r: JournalRow): SyncJournalEntry => ({ id: r.id, runId: r.run_id, anchor: r.anchor, op: r.op, detail: JSON.parse(r.detail) as Record<string, unknown>, at: new Date(r.at) });
+
+type ObjectJson = Omit<SyncObjectRecord, 'error'> & { error: (Omit<NonNullable<SyncObjectRecord['error']>, 'at'> & { at: number }) | null };
+type RunJson = Omit<SyncRunRecord, 'startedAt' | 'finishedAt'> & { startedAt: number; finishedAt: number | null };
+
+export const syncObjectToJson = (r: SyncObjectRecord): string => JSON.stringify({ ...r, error: r.error && { ...r.error, at: r.error.at.getTime() } } satisfies ObjectJson);
+export const syncObjectFromJson = (text: string): SyncObjectRecord => {
+  const o = JSON.parse(text) as ObjectJson;
+  return { ...o, error: o.error && { ...o.error, at: new Date(o.error.at) } };
+};
+export const syncRunToJson = (run: SyncRunRecord): string => JSON.stringify({ ...run, startedAt: run.startedAt.getTime(), finishedAt: run.finishedAt?.getTime() ?? null } satisfies RunJson);
+export const syncRunFromJson = (text: string): SyncRunRecord => {
+  const r = JSON.parse(text) as RunJson;
+  return { ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt) };
+};
