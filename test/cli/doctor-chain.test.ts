@@ -198,6 +198,22 @@ describe('gatehouse doctor walks the whole chain (Samba AD, a real Gatehouse, th
     }
   });
 
+  it('a TLS certificate for another name fails the TLS check, naming the mismatch', async () => {
+    try {
+      const other = await makeServerCert(ca, { dnsNames: ['sts.other.example'] }, 200);
+      await writeFile(join(dir, 'other.crt'), other.certPem);
+      await writeFile(join(dir, 'other.key'), other.keyPem);
+      await serve({ tls: { certFile: join(dir, 'other.crt'), keyFile: join(dir, 'other.key') } });
+      const r = await doctor(healthy);
+      const check = r.report.checks.find((c) => c.part === 'tls certificate');
+      assert.equal(check?.status, 'fail', r.stdout);
+      assert.match(check.detail, /^localhost:\d+: the certificate does not name localhost \(sts\.other\.example issued by Doctor Test CA, 199 days left\)$/);
+      assert.match(check.fix ?? '', /with the public host name/);
+    } finally {
+      await serve();
+    }
+  });
+
   it('a signing certificate near expiry with no next key: only the signing certificate check warns', async () => {
     // Offline: a running server would make the next key itself (automatic rollover) before doctor looked.
     const soon = join(dir, 'expiring.db');
