@@ -164,6 +164,18 @@ describe('gatehouse doctor walks the whole chain (Samba AD, a real Gatehouse, th
     }
   });
 
+  it('a test user Entra does not have: only the synthetic sign-in fails, with Entra’s AADSTS51004', async () => {
+    const alice = entra.tenant.findUserByUpn(bed.users.alice!.upn)!;
+    const immutableId = alice.onPremisesImmutableId;
+    alice.onPremisesImmutableId = 'c29tZW9uZS1lbHNl';
+    try {
+      const r = await doctor(healthy);
+      assert.match(onlyFault(r, 'synthetic sign-in', 'fail').detail, /^Entra has no user with ImmutableID \S+ \(Entra: AADSTS51004\)$/);
+    } finally {
+      alice.onPremisesImmutableId = immutableId;
+    }
+  });
+
   it('clock skew (test hook): only the clock check fails, and a smaller one warns with exit 3', async () => {
     const far = await doctor(healthy, { GATEHOUSE_DOCTOR_CLOCK_OFFSET_MS: String(10 * 60_000) });
     assert.match(onlyFault(far, 'clock', 'fail').detail, /^(599|600|601) s ahead of ldaps:/);
