@@ -7,6 +7,7 @@ import { initCommand } from './init.js';
 import { keysExportCommand, keysGenerateCommand, keysImportCommand, keysListCommand, keysPromoteCommand, keysRekeyCommand, keysRetireCommand, keysStatusCommand } from './keys.js';
 import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
+import { storeCommand } from './store.js';
 import { syncCommand } from './sync.js';
 
 const program = new Command('gatehouse').description('AD FS-style federation server for Active Directory and Microsoft Entra ID');
@@ -61,6 +62,7 @@ program
   .action(doctorCommand);
 program.addCommand(syncCommand());
 program.addCommand(federationCommand());
+program.addCommand(storeCommand());
 
 try {
   await program.parseAsync();

@@ -31,6 +31,11 @@ const outage = (err: unknown): boolean => {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test((err as Error).message ?? '');
 };
 
+/** An outage as StoreUnavailableError, anything else as it is. */
+export function unavailable(err: unknown): never {
+  throw outage(err) ? new StoreUnavailableError(err as Error) : err;
+}
+
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** Runs statements on the pool, each transaction on one client; outages become StoreUnavailableError. */
@@ -74,9 +79,6 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
       ready = undefined;
       throw err;
     }));
-  const unavailable = (err: unknown): never => {
-    throw outage(err) ? new StoreUnavailableError(err as Error) : err;
-  };
 
   const db: Db = {
     async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {

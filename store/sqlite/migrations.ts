@@ -88,6 +88,8 @@ const migrations: string[] = [
    ALTER TABLE keys_v2 RENAME TO keys;`,
 ];
 
+export const SQLITE_LATEST = migrations.length;
+
 /** Applies the migrations the database lacks, up to `target` (all; tests build older versions with less). */
 export function migrate(db: Database.Database, target = migrations.length): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
