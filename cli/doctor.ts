@@ -3,6 +3,7 @@ import { graphClientFromConfig } from '../entra/from-config.js';
 import type { GraphClient } from '../entra/graph-client.js';
 import { desiredFederations, type DesiredFederation } from '../federation/desired.js';
 import { federationCheck, graphCheck } from '../federation/federation-check.js';
+import { rolloverCheck } from '../federation/rollover-check.js';
 import { syntheticSignInCheck } from '../federation/synthetic-signin.js';
 import { configCheck, directoryChecks, DOCTOR_EXIT, runChecks, signingCertificateCheck, storeCheck, worstOf, type DoctorCheck } from '../health/doctor.js';
 import { probeCheck, publicEndpointClient, tlsCertificateCheck } from '../health/endpoint-checks.js';
@@ -45,6 +46,7 @@ export async function doctorCommand(o: { config: string; json?: boolean; offline
     storeCheck(config, store),
     ...directory.checks,
     signingCertificateCheck(config, store),
+    rolloverCheck(config, store),
     ...(online ? [tlsCertificateCheck(config), probeCheck(urls.probe, endpoint), metadataCheck(urls.federationMetadata, store, endpoint)] : []),
     // Entra's federation settings matter only while Entra is one of our relying parties.
     ...(graph ? [graphCheck(graph), ...(config.entra.enabled ? config.federation.domains.map((d) => federationCheck(d.name.toLowerCase(), desired, graph)) : [])] : []),

@@ -139,7 +139,7 @@ describe('gatehouse doctor walks the whole chain (Samba AD, a real Gatehouse, th
     assert.equal(r.report.worst, 'pass', r.stdout);
     assert.ok(r.report.checks.length >= 10, r.stdout);
     assert.deepEqual(r.report.checks.map((c) => c.part), [
-      'config', 'store', `directory ${bed.ldapsUrl}`, 'clock', 'signing certificate', 'tls certificate', 'probe', 'metadata',
+      'config', 'store', `directory ${bed.ldapsUrl}`, 'clock', 'signing certificate', 'certificate rollover', 'tls certificate', 'probe', 'metadata',
       'graph', `entra federation ${DOMAIN}`, 'synthetic sign-in',
     ]);
     assert.match(r.report.checks.find((c) => c.part === 'synthetic sign-in')!.detail, /^alice@corp\.example\.com got a token: Issuer http:\/\/corp\.example\.com\/adfs\/services\/trust\/, audience urn:federation:MicrosoftOnline, ImmutableID \S+, signed by [0-9A-F]{40}$/);
@@ -236,6 +236,27 @@ describe('gatehouse doctor walks the whole chain (Samba AD, a real Gatehouse, th
       const r = await doctor(config, {}, ['--offline']);
       assert.equal(r.code, 3, r.stdout);
       assert.match(onlyFault(r, 'signing certificate', 'warn').detail, /^[0-9A-F]{40} CN=ADFS Signing - localhost, 4 days left, and no next key$/);
+    } finally {
+      await apply(healthy);
+    }
+  });
+
+  it('fails only the certificate rollover check when the last write of our certificates to Entra failed', async () => {
+    const path = join(dir, 'push-failed.db');
+    const store = sqliteStore(path);
+    try {
+      await generateSigningKey(store, { kek: KEK, subject: 'CN=ADFS Signing - localhost', validityDays: 365, keyBits: 2048 });
+      // What keys/rollover.ts records after Graph refused the write three times.
+      await store.sync.setValue('keys.entra-push', JSON.stringify({ signing: 'X', next: null, ok: false, at: new Date().toISOString(), attempts: 3, error: 'Graph 403 Authorization_RequestDenied' }));
+    } finally {
+      await store.close();
+    }
+    const config = await doctorConfig('push-failed.yaml', { store: path });
+    try {
+      await apply(config);
+      const r = await doctor(config, {}, ['--offline']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(onlyFault(r, 'certificate rollover', 'fail').detail, /^writing our certificates to Entra failed 3 time\(s\), last at .*: Graph 403 Authorization_RequestDenied$/);
     } finally {
       await apply(healthy);
     }
