@@ -33,7 +33,7 @@ export function buildServices(rt: Runtime) {
     directory: rt.directory,
     audit: rt.audit,
     insideCorporateNetwork: corporateNetwork(config.corporateNetwork),
-    lockout: new ExtranetLockout(rt.store.counters, { threshold: config.lockout.extranetThreshold, observationWindowMs: config.lockout.observationWindowMinutes * 60_000 }),
+    lockout: new ExtranetLockout(rt.store.counters, { threshold: config.lockout.extranetThreshold, observationWindowMs: config.lockout.observationWindowMinutes * 60_000 }, deriveKey(rt.kek, 'lockout counter names')),
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });

@@ -8,6 +8,11 @@ export type PasswordFailure = Exclude<AuthResult, { ok: true }>['reason'];
 export type Counted<R> = R & { account?: LocatedAccount; extranetLockout?: boolean };
 
 type Deps = { directory: Directory; lockout: ExtranetLockout };
+
+/** AD answers these only for the right password (the bind sub-codes of MS-ADTS 3.1.1.3.1.5.1), and a policy refusal of a change only after the old one. */
+const PROVES_PASSWORD = new Set<string>(['password-expired', 'must-change-password', 'account-disabled', 'account-expired', 'logon-hours', 'workstation', 'policy']);
+/** A guess that was wrong: it keeps its place in the extranet budget. */
+const SPENDS_ATTEMPT = new Set<string>(['bad-password', 'no-such-user']);
 type Refused = { ok: false; reason: 'invalid-input' | 'directory-unavailable' | 'bad-password' };
 
 /**
@@ -25,11 +30,13 @@ async function guarded<R extends AuthResult | ChangePasswordResult>(
   const located = await deps.directory.locate(name);
   if (!located.ok) return located;
   const { account } = located;
-  if (extranet && (await deps.lockout.isLocked(account.key))) return { ok: false, reason: 'bad-password', account, extranetLockout: true };
+  if (extranet && !(await deps.lockout.reserve(account.key))) return { ok: false, reason: 'bad-password', account, extranetLockout: true };
   const result = await attempt(account);
   if (extranet) {
-    if (result.ok) await deps.lockout.succeeded(account.key);
-    else if (result.reason === 'bad-password' || result.reason === 'no-such-user') await deps.lockout.failed(account.key);
+    const outcome = result.ok ? 'proven' : PROVES_PASSWORD.has(result.reason) ? 'proven' : SPENDS_ATTEMPT.has(result.reason) ? 'spent' : 'unknown';
+    if (outcome === 'proven') await deps.lockout.succeeded(account.key);
+    // A DC outage or AD's own lockout says nothing about the password: the attempt is given back.
+    else if (outcome === 'unknown') await deps.lockout.giveBack(account.key);
   }
   return { ...result, account };
 }

@@ -33,7 +33,7 @@ function watchedDirectory(): Directory & { calls: number } {
 }
 
 function deps(directory: Directory) {
-  return { directory, lockout: new ExtranetLockout(memoryStore().counters, { threshold: 3, observationWindowMs: 60_000 }) };
+  return { directory, lockout: new ExtranetLockout(memoryStore().counters, { threshold: 3, observationWindowMs: 60_000 }, Buffer.alloc(32, 1)) };
 }
 
 describe('password input checks before the directory', () => {
@@ -58,5 +58,47 @@ describe('password input checks before the directory', () => {
     assert.equal(result.ok, false);
     assert.equal(result.account?.key, 'name:alice@corp.example.com');
     assert.equal(d.calls, 2, 'located, then asked');
+  });
+});
+
+describe('extranet lockout under concurrent guesses', () => {
+  it('lets no more than the threshold of 40 simultaneous wrong passwords reach the directory', async () => {
+    let binds = 0;
+    const slow: Directory = {
+      ...watchedDirectory(),
+      // Every spelling names one account, as the directories resolve it.
+      async locate() {
+        return { ok: true as const, account: { key: 'guid:bob', upn: 'bob@corp.example.com' } };
+      },
+      async authenticate() {
+        binds++;
+        await new Promise((r) => setTimeout(r, 20));
+        return { ok: false as const, reason: 'bad-password' as const };
+      },
+    };
+    const d = deps(slow);
+    const spellings = ['bob', 'CORP\\bob', 'bob@corp.example.com', 'BOB'];
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => checkPassword(d, spellings[i % 4], `guess-${i}`, true)));
+    assert.equal(binds, 3, 'the budget is taken before the bind, so a burst cannot all pass the check');
+    assert.equal(results.filter((r) => r.extranetLockout).length, 37);
+  });
+
+  it('gives the attempt back when the directory does not answer, and refills the budget on a success', async () => {
+    const answers: ('directory-unavailable' | 'bad-password' | 'ok')[] = ['directory-unavailable', 'directory-unavailable', 'directory-unavailable', 'bad-password', 'bad-password', 'ok', 'bad-password', 'bad-password', 'bad-password'];
+    let binds = 0;
+    const dir: Directory = {
+      ...watchedDirectory(),
+      async locate() {
+        return { ok: true as const, account: { key: 'guid:carl' } };
+      },
+      async authenticate() {
+        const a = answers[binds++]!;
+        return a === 'ok' ? { ok: true as const, user: {} as never } : { ok: false as const, reason: a };
+      },
+    };
+    const d = deps(dir);
+    for (let i = 0; i < answers.length; i++) await checkPassword(d, 'carl', 'x', true);
+    assert.equal(binds, answers.length, 'three outages and two wrong guesses left room for the success, which refilled the budget for three more');
+    assert.equal((await checkPassword(d, 'carl', 'x', true)).extranetLockout, true);
   });
 });
