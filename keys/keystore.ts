@@ -5,8 +5,11 @@ import { deriveKey, open, seal } from './sealing.js';
  * Private keys at rest, sealed (keys/sealing.ts) under the key-encryption key's "private keys"
  * key. Layout: version byte 2 | nonce | tag | ciphertext of the PKCS#8 DER. The key id is
  * authenticated as associated data, so a sealed key cannot be swapped onto another record.
+ * Version 1 (the same layout, the key-encryption key itself as the AES key) is what stores made
+ * before per-purpose keys hold: still read, and rewritten as version 2 by `gatehouse keys rekey`.
  */
 const VERSION = 2;
+const LEGACY_VERSION = 1;
 const PURPOSE = 'private keys at rest';
 
 export function parseKeyEncryptionKey(value: string): Buffer {
@@ -21,8 +24,9 @@ export function sealPrivateKey(privateKey: KeyObject, kek: Buffer, keyId: string
 }
 
 export function unsealPrivateKey(sealed: Buffer, kek: Buffer, keyId: string): KeyObject {
-  if (sealed[0] !== VERSION) throw new Error(`key ${keyId}: unknown sealed-key format`);
-  const der = open(deriveKey(kek, PURPOSE), sealed.subarray(1), Buffer.from(keyId, 'utf8'));
+  if (sealed[0] !== VERSION && sealed[0] !== LEGACY_VERSION) throw new Error(`key ${keyId}: unknown sealed-key format`);
+  const key = sealed[0] === VERSION ? deriveKey(kek, PURPOSE) : kek;
+  const der = open(key, sealed.subarray(1), Buffer.from(keyId, 'utf8'));
   if (!der) throw new Error(`key ${keyId}: cannot decrypt (wrong keys.keyEncryptionKey?)`);
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }

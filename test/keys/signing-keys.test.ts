@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { derToPem, describeCertificate } from '../../keys/certificate.js';
 import { sealPrivateKey, unsealPrivateKey } from '../../keys/keystore.js';
+import { rekey } from '../../keys/lifecycle.js';
+import { seal } from '../../keys/sealing.js';
 import { ensureActiveSigningKey, generateSigningKey, publishedSigningCertificates, signerFor } from '../../keys/signing-keys.js';
 import { memoryStore } from '../../store/memory.js';
 import { tempDir } from '../support/tmp.js';
@@ -50,6 +52,23 @@ describe('token-signing keys', () => {
     assert.throws(() => unsealPrivateKey(rec.sealedPrivateKey, o.kek, 'OTHER'), /cannot decrypt/);
     const key = unsealPrivateKey(rec.sealedPrivateKey, o.kek, rec.id);
     assert.ok(unsealPrivateKey(sealPrivateKey(key, o.kek, 'X'), o.kek, 'X').equals(key));
+  });
+
+  it('opens keys sealed the first way (version 1: the key-encryption key itself) and rekey rewrites them the current way', async () => {
+    const o = opts();
+    const store = memoryStore();
+    const rec = await generateSigningKey(store, o);
+    const key = unsealPrivateKey(rec.sealedPrivateKey, o.kek, rec.id);
+    // Version 1 as stores made before per-purpose keys hold it: 1 | nonce | tag | AES-256-GCM under the raw key, id as AAD.
+    const v1 = Buffer.concat([Buffer.from([1]), seal(o.kek, key.export({ format: 'der', type: 'pkcs8' }), Buffer.from(rec.id))]);
+    assert.ok(unsealPrivateKey(v1, o.kek, rec.id).equals(key));
+    assert.throws(() => unsealPrivateKey(v1, randomBytes(32), rec.id), /cannot decrypt/);
+    await store.keys.update([{ id: rec.id, sealedPrivateKey: v1 }]);
+    const newKek = randomBytes(32);
+    assert.equal(await rekey(store, o.kek, newKek), 1);
+    const resealed = (await store.keys.get(rec.id))!.sealedPrivateKey;
+    assert.equal(resealed[0], 2);
+    assert.ok(unsealPrivateKey(resealed, newKek, rec.id).equals(key));
   });
 
   it('makes an active key once and publishes active before next', async () => {
