@@ -10,6 +10,7 @@ import { Rollover } from '../keys/rollover.js';
 import { deriveKey } from '../keys/sealing.js';
 import { ensureActiveSigningKey } from '../keys/signing-keys.js';
 import { openStore, type Store } from '../store/index.js';
+import { joinFarm } from './farm.js';
 
 /** Everything a request handler may need, built once at start from the config. */
 export interface Runtime {
@@ -34,9 +35,12 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const store = openStore(config);
+  let farm: Awaited<ReturnType<typeof joinFarm>> | undefined;
   try {
     const now = opts.now ?? (() => new Date());
     const keyOpts = signingKeyOptions(config);
+    // Before anything is written under this node's key: a node that cannot share the farm's work stops here.
+    farm = await joinFarm(store, config.federation.domains, keyOpts.kek, config.keys.refreshSeconds * 1000);
     const ring = new KeyRing(store, keyOpts.kek, await ensureActiveSigningKey(store, keyOpts, now()));
     const directory = await directoryFromConfig(config, log);
     const entra = await entraLinkFromConfig(config);
@@ -55,12 +59,14 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       kek: keyOpts.kek,
       async close() {
         await keeper.stop();
+        await farm?.stop();
         await entra.close();
         await directory.close();
         await store.close();
       },
     };
   } catch (err) {
+    await farm?.stop();
     await store.close();
     throw err;
   }
