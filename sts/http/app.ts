@@ -2,6 +2,7 @@ import express, { type Express, type NextFunction, type Request, type Response, 
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { AdfsPath } from '../../metadata/endpoints.js';
+import { StoreUnavailableError } from '../../store/index.js';
 import { errorPage } from './error-page.js';
 
 export interface Readiness {
@@ -36,6 +37,13 @@ export function createApp(opts: { log: Logger; readiness: Readiness; trustedProx
     res.status(404).type('html').send(errorPage({ title: 'Not found', message: 'There is no page at this address.' }));
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof StoreUnavailableError) {
+      // The store is down or restarting (a farm's PostgreSQL): nothing was half-done, so the client
+      // may simply come back; the load balancer's probe still sees this node up.
+      opts.log.warn({ path: req.path, reason: err.message }, 'store unavailable');
+      res.status(503).set('Retry-After', '5').type('html').send(errorPage({ title: 'Temporarily unavailable', message: 'Sign-in is briefly unavailable. Try again in a few seconds.' }));
+      return;
+    }
     const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
     if (status >= 500) opts.log.error({ err, path: req.path }, 'request failed');
     res
