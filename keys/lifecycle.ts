@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { AuditEvent, KeyRecord, KeyStatus, KeyUse, Store } from '../store/types.js';
+import { KeyConflictError, type AuditEvent, type KeyRecord, type KeyStatus, type KeyUse, type Store } from '../store/types.js';
 import { describeCertificate, generateSelfSignedCertificate, thumbprintOf } from './certificate.js';
 import { sealPrivateKey, unsealPrivateKey } from './keystore.js';
 
@@ -16,6 +16,16 @@ export interface GenerateOptions {
 /** A certificate operation refused for a reason the operator can fix (one line). */
 export class KeyRefused extends Error {
   override readonly name = 'KeyRefused';
+}
+
+/** The store refused a change another writer made stale: the operator's answer is one line, try again. */
+async function conflictsRefused<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (err instanceof KeyConflictError) throw new KeyRefused(`${err.message} (changed meanwhile by another node or command); look again with \`gatehouse keys status\``);
+    throw err;
+  }
 }
 
 async function audit(store: Store, type: string, details: AuditEvent['details'], at = new Date()): Promise<void> {
@@ -53,7 +63,7 @@ export async function storeKey(
     const holder = (await store.keys.list(k.use)).find((r) => r.status === k.status);
     if (holder) throw new KeyRefused(`a ${k.use} certificate is already ${k.status} (${holder.id}); retire it or add this one as another state`);
   }
-  await store.keys.put(record);
+  await conflictsRefused(store.keys.put(record));
   await audit(store, k.origin === 'generated' ? 'key.generated' : 'key.imported', { id, use: k.use, status: k.status }, record.createdAt);
   return record;
 }
@@ -70,7 +80,8 @@ export async function promoteKey(store: Store, id: string, now = new Date()): Pr
   if (key.status === 'retired') throw new KeyRefused(`certificate ${id} is retired`);
   if (key.notAfter.getTime() <= now.getTime()) throw new KeyRefused(`certificate ${id} expired on ${key.notAfter.toISOString().slice(0, 10)}`);
   const demoted = (await store.keys.list(key.use)).find((k) => k.status === 'active');
-  await store.keys.update([{ id, status: 'active' }, ...(demoted ? [{ id: demoted.id, status: 'previous' as const }] : [])]);
+  // Compare-and-set, the old one first: a node or CLI that moved either key meanwhile makes this fail whole, never two active keys or none.
+  await conflictsRefused(store.keys.update([...(demoted ? [{ id: demoted.id, status: 'previous' as const, expect: 'active' as const }] : []), { id, status: 'active', expect: key.status }]));
   await audit(store, 'key.promoted', { id, use: key.use, ...(demoted ? { demoted: demoted.id } : {}) }, now);
   return { promoted: { ...key, status: 'active' }, demoted: demoted && { ...demoted, status: 'previous' } };
 }
@@ -81,7 +92,7 @@ export async function retireKey(store: Store, id: string, now = new Date()): Pro
   if (!key) throw new KeyRefused(`no certificate ${id}`);
   if (key.status === 'active') throw new KeyRefused(`certificate ${id} is the active ${key.use} certificate: promote another one first`);
   if (key.status === 'retired') return;
-  await store.keys.setStatus(id, 'retired');
+  await conflictsRefused(store.keys.update([{ id, status: 'retired', expect: key.status }]));
   await audit(store, 'key.retired', { id, use: key.use }, now);
 }
 

@@ -1,5 +1,14 @@
 import { memorySyncStore } from './memory-sync.js';
-import type { AuditEvent, CounterStore, KeyRecord, SessionRecord, Store } from './types.js';
+import { KeyConflictError, type AuditEvent, type CounterStore, type KeyRecord, type SessionRecord, type Store } from './types.js';
+
+/** As the SQL stores' unique indexes: one active and one next key per use. */
+function assertUniqueState(all: KeyRecord[]): void {
+  for (const status of ['active', 'next'] as const) {
+    for (const use of ['signing', 'decrypting'] as const) {
+      if (all.filter((k) => k.use === use && k.status === status).length > 1) throw new KeyConflictError(`another ${use} key is already ${status}`);
+    }
+  }
+}
 
 /** In-process store for unit tests: the same contract as SQLite, nothing persisted. */
 export function memoryStore(): Store {
@@ -53,22 +62,27 @@ export function memoryStore(): Store {
         return keys.get(id);
       },
       async put(record) {
-        if (keys.has(record.id)) throw new Error(`key ${record.id} is already stored`);
+        if (keys.has(record.id)) throw new KeyConflictError(`key ${record.id} is already stored`);
+        assertUniqueState([...keys.values(), record]);
         keys.set(record.id, { ...record });
       },
       async setStatus(id, status) {
         const k = keys.get(id);
         if (!k) throw new Error(`no key ${id}`);
+        assertUniqueState([...keys.values()].map((r) => (r.id === id ? { ...r, status } : r)));
         k.status = status;
       },
       async update(changes) {
-        const missing = changes.find((c) => !keys.has(c.id));
-        if (missing) throw new Error(`no key ${missing.id}`);
+        const next = new Map([...keys].map(([id, k]) => [id, { ...k }]));
         for (const c of changes) {
-          const k = keys.get(c.id)!;
+          const k = next.get(c.id);
+          if (!k) throw new Error(`no key ${c.id}`);
+          if (c.expect !== undefined && k.status !== c.expect) throw new KeyConflictError(`key ${c.id} is no longer ${c.expect}`);
           if (c.status !== undefined) k.status = c.status;
           if (c.sealedPrivateKey !== undefined) k.sealedPrivateKey = c.sealedPrivateKey;
+          assertUniqueState([...next.values()]);
         }
+        for (const [id, k] of next) keys.set(id, k);
       },
     },
     sessions: {

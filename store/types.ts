@@ -60,16 +60,25 @@ export interface KeyRecord {
 export interface KeyChange {
   id: string;
   status?: KeyStatus;
+  /** The state the key must be in for the change to apply (compare-and-set): another node, or the CLI, may have moved it. */
+  expect?: KeyStatus;
   sealedPrivateKey?: Buffer;
 }
+
+/** A key change refused because the key is no longer in the state it was read in, or would make a second active / next key of its use. */
+export class KeyConflictError extends Error {}
 
 export interface KeyStore {
   list(use?: KeyUse): Promise<KeyRecord[]>;
   get(id: string): Promise<KeyRecord | undefined>;
-  /** Stores a new key; a thumbprint already stored is refused. */
+  /** Stores a new key; a thumbprint already stored, or a second active / next key of one use, is refused (KeyConflictError). */
   put(record: KeyRecord): Promise<void>;
   setStatus(id: string, status: KeyStatus): Promise<void>;
-  /** Several changes at once or none (a promotion moves two keys; a re-key re-seals all). */
+  /**
+   * Several changes at once or none (a promotion moves two keys; a re-key re-seals all), each
+   * checked against `expect`; at most one active and one next key per use at any time
+   * (KeyConflictError otherwise). Order matters: demote before you promote.
+   */
   update(changes: KeyChange[]): Promise<void>;
 }
 

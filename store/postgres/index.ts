@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { auditFromRow, auditValues, keyFromRow, sessionFromRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
-import type { Store } from '../types.js';
-import { StoreUnavailableError } from '../types.js';
+import { KeyConflictError, StoreUnavailableError, type Store } from '../types.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { postgresSyncStore } from './sync.js';
 
@@ -37,6 +36,16 @@ export function unavailable(err: unknown): never {
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** The unique indexes keys_one_active / keys_one_next refused a second active or next key of a use (SQLSTATE 23505). */
+async function uniqueKeyState<T>(k: { id: string; status: string }, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new KeyConflictError(`another key of the use of ${k.id} is already ${k.status}`);
+    throw err;
+  }
+}
 
 /** Runs statements on the pool, each transaction on one client; outages become StoreUnavailableError. */
 export interface Db {
@@ -131,20 +140,30 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
         return row && keyFromRow(row);
       },
       async put(k) {
-        const r = await db.query(
+        const r = await uniqueKeyState(k, () => db.query(
           `INSERT INTO keys (id, use, status, origin, certificate, sealed_private_key, not_before, not_after, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
           [k.id, k.use, k.status, k.origin, k.certificateDer, k.sealedPrivateKey, k.notBefore.getTime(), k.notAfter.getTime(), k.createdAt.getTime()],
-        );
-        if (r.rowCount !== 1) throw new Error(`key ${k.id} is already stored`);
+        ));
+        if (r.rowCount !== 1) throw new KeyConflictError(`key ${k.id} is already stored`);
       },
       async setStatus(id, status) {
-        if ((await db.query('UPDATE keys SET status = $1 WHERE id = $2', [status, id])).rowCount !== 1) throw new Error(`no key ${id}`);
+        if ((await uniqueKeyState({ id, status }, () => db.query('UPDATE keys SET status = $1 WHERE id = $2', [status, id]))).rowCount !== 1) throw new Error(`no key ${id}`);
       },
       async update(changes) {
         await db.transaction(async (c) => {
           for (const ch of changes) {
-            if (ch.status !== undefined && (await c.query('UPDATE keys SET status = $1 WHERE id = $2', [ch.status, ch.id])).rowCount !== 1) throw new Error(`no key ${ch.id}`);
+            if (ch.status !== undefined) {
+              const status = ch.status;
+              // Compare-and-set: the key must still be in the state it was read in (another node may have moved it).
+              const done = await uniqueKeyState({ id: ch.id, status }, () => (ch.expect === undefined
+                ? c.query('UPDATE keys SET status = $1 WHERE id = $2', [status, ch.id])
+                : c.query('UPDATE keys SET status = $1 WHERE id = $2 AND status = $3', [status, ch.id, ch.expect])));
+              if (done.rowCount !== 1) {
+                const exists = (await c.query('SELECT 1 FROM keys WHERE id = $1', [ch.id])).rowCount === 1;
+                throw ch.expect !== undefined && exists ? new KeyConflictError(`key ${ch.id} is no longer ${ch.expect}`) : new Error(`no key ${ch.id}`);
+              }
+            }
             if (ch.sealedPrivateKey !== undefined && (await c.query('UPDATE keys SET sealed_private_key = $1 WHERE id = $2', [ch.sealedPrivateKey, ch.id])).rowCount !== 1) throw new Error(`no key ${ch.id}`);
           }
         });

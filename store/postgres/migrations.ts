@@ -53,6 +53,9 @@ const migrations: string[] = [
    CREATE TABLE sync_runs (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, data TEXT NOT NULL);
    CREATE INDEX sync_runs_started ON sync_runs (started_at);
    CREATE TABLE sync_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);`,
+  // One active and one next key per use, whatever two nodes do at once (keys/lifecycle.ts).
+  `CREATE UNIQUE INDEX keys_one_active ON keys (use) WHERE status = 'active';
+   CREATE UNIQUE INDEX keys_one_next ON keys (use) WHERE status = 'next';`,
 ];
 
 export const LATEST_VERSION = migrations.length;

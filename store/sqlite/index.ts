@@ -2,9 +2,19 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { auditFromRow, auditValues, keyFromRow, sessionFromRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
-import type { Store } from '../types.js';
+import { KeyConflictError, type Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { sqliteSyncStore } from './sync.js';
+
+/** The unique indexes keys_one_active / keys_one_next (migration 5) refused a second active or next key of a use. */
+function uniqueKeyState<T>(k: { id: string; status: string }, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new KeyConflictError(`another key of the use of ${k.id} is already ${k.status}`);
+    throw err;
+  }
+}
 
 /** The embedded store: one SQLite file in WAL mode (readers never wait for the writer). */
 export function sqliteStore(path: string): Store {
@@ -29,6 +39,7 @@ export function sqliteStore(path: string): Store {
        VALUES (@id, @use, @status, @origin, @certificate, @sealed_private_key, @not_before, @not_after, @created_at)`,
     ),
     keyStatus: db.prepare('UPDATE keys SET status = ? WHERE id = ?'),
+    keyStatusIf: db.prepare('UPDATE keys SET status = ? WHERE id = ? AND status = ?'),
     keySealed: db.prepare('UPDATE keys SET sealed_private_key = ? WHERE id = ?'),
     sessionInsert: db.prepare('INSERT INTO sessions (id, user, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?)'),
     sessionGet: db.prepare('SELECT * FROM sessions WHERE id = ? AND expires_at > ?'),
@@ -68,8 +79,8 @@ export function sqliteStore(path: string): Store {
         return row && keyFromRow(row);
       },
       async put(k) {
-        if (q.keyGet.get(k.id)) throw new Error(`key ${k.id} is already stored`);
-        q.keyPut.run({
+        if (q.keyGet.get(k.id)) throw new KeyConflictError(`key ${k.id} is already stored`);
+        uniqueKeyState(k, () => q.keyPut.run({
           id: k.id,
           use: k.use,
           status: k.status,
@@ -79,15 +90,19 @@ export function sqliteStore(path: string): Store {
           not_before: k.notBefore.getTime(),
           not_after: k.notAfter.getTime(),
           created_at: k.createdAt.getTime(),
-        });
+        }));
       },
       async setStatus(id, status) {
-        if (q.keyStatus.run(status, id).changes !== 1) throw new Error(`no key ${id}`);
+        if (uniqueKeyState({ id, status }, () => q.keyStatus.run(status, id)).changes !== 1) throw new Error(`no key ${id}`);
       },
       async update(changes) {
         db.transaction(() => {
           for (const c of changes) {
-            if (c.status !== undefined && q.keyStatus.run(c.status, c.id).changes !== 1) throw new Error(`no key ${c.id}`);
+            if (c.status !== undefined) {
+              const status = c.status;
+              const done = uniqueKeyState({ id: c.id, status }, () => (c.expect === undefined ? q.keyStatus.run(status, c.id) : q.keyStatusIf.run(status, c.id, c.expect)));
+              if (done.changes !== 1) throw c.expect !== undefined && q.keyGet.get(c.id) ? new KeyConflictError(`key ${c.id} is no longer ${c.expect}`) : new Error(`no key ${c.id}`);
+            }
             if (c.sealedPrivateKey !== undefined && q.keySealed.run(c.sealedPrivateKey, c.id).changes !== 1) throw new Error(`no key ${c.id}`);
           }
         })();

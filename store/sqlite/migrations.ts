@@ -86,6 +86,9 @@ const migrations: string[] = [
      SELECT id, use, status, certificate, sealed_private_key, not_before, not_after, created_at FROM keys;
    DROP TABLE keys;
    ALTER TABLE keys_v2 RENAME TO keys;`,
+  // One active and one next key per use, whatever two writers do at once (keys/lifecycle.ts).
+  `CREATE UNIQUE INDEX keys_one_active ON keys (use) WHERE status = 'active';
+   CREATE UNIQUE INDEX keys_one_next ON keys (use) WHERE status = 'next';`,
 ];
 
 export const SQLITE_LATEST = migrations.length;

@@ -6,7 +6,7 @@ import { memoryStore } from '../../store/memory.js';
 import { postgresStore } from '../../store/postgres/index.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { migrate } from '../../store/sqlite/migrations.js';
-import { StoreUnavailableError, type KeyRecord, type Store, type SyncJournalEntry, type SyncObjectRecord, type SyncRunRecord } from '../../store/types.js';
+import { KeyConflictError, StoreUnavailableError, type KeyRecord, type Store, type SyncJournalEntry, type SyncObjectRecord, type SyncRunRecord } from '../../store/types.js';
 import { schemaVersion } from '../../store/postgres/migrations.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { tempDir } from '../support/tmp.js';
@@ -75,7 +75,7 @@ for (const [name, open] of adapters) {
 
     it('stores keys with their status and lists them oldest first', async () => {
       const s = await open();
-      await s.keys.put(key('B', 2));
+      await s.keys.put({ ...key('B', 2), status: 'retired' });
       await s.keys.put(key('A', 1));
       await s.keys.setStatus('B', 'next');
       assert.deepEqual((await s.keys.list('signing')).map((k) => [k.id, k.status]), [['A', 'active'], ['B', 'next']]);
@@ -92,10 +92,27 @@ for (const [name, open] of adapters) {
       await assert.rejects(s.keys.put({ ...key('A', 3), status: 'retired' }), /already stored/);
       assert.equal((await s.keys.get('A'))!.status, 'active', 'the first record is untouched');
       assert.equal((await s.keys.get('B'))!.origin, 'imported');
-      await s.keys.update([{ id: 'B', status: 'active' }, { id: 'A', status: 'previous', sealedPrivateKey: Buffer.from([9]) }]);
+      await s.keys.update([{ id: 'A', status: 'previous', sealedPrivateKey: Buffer.from([9]) }, { id: 'B', status: 'active' }]);
       assert.deepEqual((await s.keys.list()).map((k) => [k.id, k.status, [...k.sealedPrivateKey]]), [['A', 'previous', [9]], ['B', 'active', [4, 5]]]);
       await assert.rejects(s.keys.update([{ id: 'A', status: 'retired' }, { id: 'missing', status: 'retired' }]), /no key missing/);
       assert.equal((await s.keys.get('A'))!.status, 'previous', 'nothing of a failed update is applied');
+      await s.close();
+    });
+
+    it('keeps one active and one next key per use, and applies a change only to a key still in the expected state', async () => {
+      const s = await open();
+      await s.keys.put(key('A', 1));
+      await s.keys.put({ ...key('B', 2), status: 'next' });
+      await s.keys.put({ ...key('D', 3), use: 'decrypting' });
+      await assert.rejects(s.keys.put({ ...key('C', 4), status: 'active' }), KeyConflictError, 'a second active signing key');
+      await assert.rejects(s.keys.put({ ...key('C', 4), status: 'next' }), KeyConflictError, 'a second next signing key');
+      await assert.rejects(s.keys.update([{ id: 'B', status: 'active', expect: 'next' }]), KeyConflictError, 'promoted before the old one is demoted');
+      // Someone else moved B meanwhile: the promotion read B as next, B is retired now.
+      await s.keys.setStatus('B', 'retired');
+      await assert.rejects(s.keys.update([{ id: 'A', status: 'previous', expect: 'active' }, { id: 'B', status: 'active', expect: 'next' }]), KeyConflictError);
+      assert.deepEqual((await s.keys.list('signing')).map((k) => [k.id, k.status]), [['A', 'active'], ['B', 'retired']], 'nothing applied');
+      await s.keys.update([{ id: 'A', status: 'previous', expect: 'active' }, { id: 'B', status: 'active', expect: 'retired' }]);
+      assert.deepEqual((await s.keys.list('signing')).map((k) => [k.id, k.status]), [['A', 'previous'], ['B', 'active']]);
       await s.close();
     });
 
