@@ -4,29 +4,41 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgresStore } from '../../store/postgres/index.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/types.js';
 import type { SyncReport } from '../../sync/engine.js';
 import { SYNC_LEASE, SyncBusyError } from '../../sync/lease.js';
 import { runSyncLoop } from '../../sync/loop.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { addUser, makeEngine, replace, syncWorld, type SyncWorld } from './helpers.js';
 
-describe('sync scheduler and the one-run-per-store lease', () => {
+for (const kind of ['sqlite', 'postgres'] as const) describe(`sync scheduler and the one-run-per-store lease (${kind})`, () => {
   let w: SyncWorld;
   let dir: string;
+  let pg: TestPostgres | undefined;
   let storeA: Store;
   let storeB: Store;
   before(async () => {
-    w = await syncWorld('SyncSched');
+    w = await syncWorld(`SyncSched${kind}`);
     await addUser(w.ad, w.ou, `sched-sam${w.tag}`);
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-sync-sched-'));
-    // Two connections to one SQLite file: what two gatehouse processes on one node share.
-    storeA = sqliteStore(join(dir, 'state.db'));
-    storeB = sqliteStore(join(dir, 'state.db'));
+    if (kind === 'sqlite') {
+      // Two connections to one SQLite file: what two gatehouse processes on one node share.
+      storeA = sqliteStore(join(dir, 'state.db'));
+      storeB = sqliteStore(join(dir, 'state.db'));
+    } else {
+      // Two pools on one database: two nodes of a farm.
+      pg = await startPostgres();
+      const options = { url: pg.url, poolSize: 4, statementTimeoutMs: 5000, connectTimeoutMs: 2000, migrate: true };
+      storeA = postgresStore(options);
+      storeB = postgresStore(options);
+    }
   });
   after(async () => {
     await storeA.close();
     await storeB.close();
+    await pg?.stop();
     await w.close();
     await rm(dir, { recursive: true, force: true });
   });
