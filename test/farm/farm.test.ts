@@ -74,7 +74,6 @@ describe('a farm: two nodes on one PostgreSQL, any node serves any request', () 
       federation: { domains: [{ name: bed.realm }] },
       keys: { keyEncryptionKey: randomBytes(32).toString('base64'), refreshSeconds: REFRESH_SECONDS },
       lockout: { extranetThreshold: 3, observationWindowMinutes: 30 },
-      rateLimit: { perAddressPerMinute: 0 },
       log: { level: 'warn' },
     };
     // One after the other: the first makes the signing key, the second finds it.
@@ -178,6 +177,17 @@ describe('a farm: two nodes on one PostgreSQL, any node serves any request', () 
         else seen.push(`unexpected ${res.status}: ${html.slice(0, 200)}`);
       }
     });
+    // A rich client too: WS-Trust passes the per-address rate limit (a store counter) before anything else.
+    const richClient = (async () => {
+      for (let n = 0; !stop; n++) {
+        const node = [a, b][n % 2]!;
+        const res = await wsTrust(node, rst('msal-net-2005', { username: bed.users.alice!.upn, password: bed.users.alice!.password, to: `${node.url}${USERNAME_2005.path}` }));
+        if (res.status === 200 && /Assertion/.test(res.text)) seen.push('ok');
+        else if (res.status === 503 && res.headers['retry-after'] === '5' && /Temporarily unavailable/.test(res.text)) seen.push('503');
+        else seen.push(`unexpected WS-Trust ${res.status}: ${res.text.slice(0, 200)}`);
+      }
+    })();
+    load.push(richClient);
     await until('load running', async () => (seen.length >= 4 ? true : undefined));
     await pg.halt();
     await until('503 answered while the database is down', async () => (seen.includes('503') ? true : undefined));
