@@ -2,11 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { loadConfig, type Config } from '../config/load.js';
 import { entraLinkFromConfig } from '../federation/certificates.js';
 import { derToPem } from '../keys/certificate.js';
-import { signingKeyOptions } from '../keys/from-config.js';
+import { rolloverFor, signingKeyOptions, subjectFor } from '../keys/from-config.js';
 import { readPem, readPfx } from '../keys/import.js';
 import { parseKeyEncryptionKey } from '../keys/keystore.js';
-import { generateKey, KeyRefused, promoteKey, rekey, retireKey, storeKey } from '../keys/lifecycle.js';
-import { checkEntraKnows, Rollover, type EntraLink } from '../keys/rollover.js';
+import { generateKey, KeyRefused, rekey, retireKey, storeKey } from '../keys/lifecycle.js';
+import { checkEntraKnows, type EntraLink } from '../keys/rollover.js';
 import { keysReport, type KeyRow } from '../keys/status.js';
 import { openStore, type Store } from '../store/index.js';
 import type { KeyStatus, KeyUse } from '../store/types.js';
@@ -79,29 +79,36 @@ async function defaultState(store: Store, use: KeyUse, asked: KeyStatus | undefi
 }
 
 /** Add-AdfsCertificate with a generated one (AD FS makes them self-signed too). */
-export async function keysGenerateCommand(o: { config: string; role?: string; state?: string; subject?: string; days?: string; bits?: string }): Promise<void> {
-  await withKeys(o.config, async ({ config, store }) => {
+export async function keysGenerateCommand(o: { config: string; role?: string; state?: string; subject?: string; days?: string; bits?: string; force?: boolean }): Promise<void> {
+  await withKeys(o.config, async ({ config, store, link }) => {
     const use = parseUse(o.role);
     const base = signingKeyOptions(config);
     const bits = o.bits === undefined ? base.keyBits : Number(o.bits);
     if (bits !== 2048 && bits !== 3072 && bits !== 4096) throw new Error('--bits must be 2048, 3072 or 4096');
     const days = o.days === undefined ? base.validityDays : Number(o.days);
     if (!Number.isInteger(days) || days < 1) throw new Error('--days must be a whole number of days');
-    const subject = o.subject ?? (use === 'signing' ? base.subject : base.subject.replace('ADFS Signing', 'ADFS Encryption'));
-    const rec = await generateKey(store, { kek: base.kek, use, subject, validityDays: days, keyBits: bits }, await defaultState(store, use, parseState(o.state)));
+    const subject = o.subject ?? subjectFor(config, use);
+    const state = await defaultState(store, use, parseState(o.state));
+    // A fresh certificate straight to active: Entra cannot know it, so only where Entra need not (or --force).
+    if (state === 'active' && use === 'signing' && !o.force && link.kind !== 'none' && (await store.keys.list('signing')).length > 0) {
+      throw new KeyRefused('a new certificate cannot become active before Entra knows it: generate it as next (the default), or use --force');
+    }
+    const rec = await generateKey(store, { kek: base.kek, use, subject, validityDays: days, keyBits: bits }, state);
     process.stdout.write(`generated ${rec.id} (${rec.use}, ${rec.status})\n`);
   });
 }
 
 /** Add-AdfsCertificate -Thumbprint with a PFX (or PEM certificate and key) the operator brings. */
-export async function keysImportCommand(file: string, o: { config: string; key?: string; passwordEnv?: string; role?: string; state?: string }): Promise<void> {
+export async function keysImportCommand(file: string, o: { config: string; key?: string; passwordEnv?: string; role?: string; state?: string; force?: boolean }): Promise<void> {
   // The password only from the environment: never in argv, where `ps` and shell history see it.
   const password = o.passwordEnv === undefined ? undefined : process.env[o.passwordEnv];
   if (o.passwordEnv !== undefined && password === undefined) throw new Error(`environment variable ${o.passwordEnv} is not set`);
   const imported = o.key === undefined ? readPfx(await readFile(file), password ?? '') : readPem(await readFile(file, 'utf8'), await readFile(o.key, 'utf8'), password);
-  await withKeys(o.config, async ({ config, store }) => {
+  await withKeys(o.config, async ({ config, store, link }) => {
     const use = parseUse(o.role);
-    const rec = await storeKey(store, { kek: signingKeyOptions(config).kek, use, status: await defaultState(store, use, parseState(o.state)), origin: 'imported', certificateDer: imported.certificateDer, privateKey: imported.privateKey });
+    const status = await defaultState(store, use, parseState(o.state));
+    if (status === 'active') await checkEntraKnows({ id: 'the imported certificate', use, certificateDer: imported.certificateDer }, link, o.force === true);
+    const rec = await storeKey(store, { kek: signingKeyOptions(config).kek, use, status, origin: 'imported', certificateDer: imported.certificateDer, privateKey: imported.privateKey });
     const chain = imported.certificates > 1 ? `; the file's other ${imported.certificates - 1} certificate(s), its chain, are not needed (ENTRA.md §1.2) and were not stored` : '';
     process.stdout.write(`imported ${rec.id} (${rec.use}, ${rec.status})${chain}\n`);
   });
@@ -121,14 +128,8 @@ export async function keysExportCommand(id: string, o: { config: string; format?
 /** Set-AdfsCertificate -IsPrimary (Update-AdfsCertificate -Urgent is `keys generate --state next` then this with --force). */
 export async function keysPromoteCommand(id: string, o: { config: string; force?: boolean }): Promise<void> {
   await withKeys(o.config, async ({ config, store, link }) => {
-    const key = await store.keys.get(id.toUpperCase());
-    if (!key) throw new KeyRefused(`no certificate ${id}`);
-    await checkEntraKnows(key, link, o.force === true);
-    const { demoted } = await promoteKey(store, key.id);
-    // Entra gets the new pair now rather than at the server's next cycle.
-    const { autoRollover, generateDaysBeforeExpiry, promoteDaysAfterGeneration } = config.keys;
-    await new Rollover({ store, entra: link, now: () => new Date(), policy: { autoRollover, generateDaysBeforeExpiry, promoteDaysAfterGeneration, generate: signingKeyOptions(config) } }).pushToEntra();
-    process.stdout.write(`promoted ${key.id} to active${demoted ? `; ${demoted.id} is previous (published until it expires)` : ''}; running servers sign with it within ${config.keys.refreshSeconds} s\n`);
+    const { promoted, demoted } = await rolloverFor(config, store, link).promote(id.toUpperCase(), o.force === true);
+    process.stdout.write(`promoted ${promoted.id} to active${demoted ? `; ${demoted.id} is previous (published until it expires)` : ''}; running servers sign with it within ${config.keys.refreshSeconds} s\n`);
   });
 }
 

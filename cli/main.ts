@@ -39,6 +39,7 @@ keys
   .option('--subject <dn>', 'subject, e.g. "CN=ADFS Signing - sts.corp.example.com"')
   .option('--days <n>', 'validity in days (default keys.signingValidityDays)')
   .option('--bits <n>', 'RSA key size: 2048, 3072 or 4096 (default keys.signingKeyBits)')
+  .option('--force', 'make a new signing certificate active although Entra cannot know it yet')
   .action(keysGenerateCommand);
 keys
   .command('import <file>')
@@ -48,6 +49,7 @@ keys
   .option('--password-env <name>', 'environment variable holding the PFX or key password')
   .option('--role <role>', 'signing or decrypting', 'signing')
   .option('--state <state>', 'next or active')
+  .option('--force', 'make it active although Entra does not know it yet')
   .action(keysImportCommand);
 keys.command('export <thumbprint>').description('the public certificate, PEM or DER').option(...configOption).option('--format <format>', 'pem or der', 'pem').option('--out <file>', 'write to a file instead of stdout').action(keysExportCommand);
 keys.command('promote <thumbprint>').description('make a certificate the active one (refused until Entra knows it)').option(...configOption).option('--force', 'promote even though Entra does not know it yet').action(keysPromoteCommand);

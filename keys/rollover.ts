@@ -20,8 +20,9 @@ export interface RolloverPolicy {
   autoRollover: boolean;
   generateDaysBeforeExpiry: number;
   promoteDaysAfterGeneration: number;
-  /** How a successor is made (subject, size, lifetime; `use` and `now` are the rollover's). */
-  generate: Omit<GenerateOptions, 'use' | 'now'>;
+  /** How a successor is made (size, lifetime; `use`, `subject` and `now` are the rollover's). */
+  generate: Omit<GenerateOptions, 'use' | 'now' | 'subject'>;
+  subject: (use: KeyUse) => string;
 }
 
 /** Whether Entra must know a certificate before it signs tokens: when Entra is a relying party at all. */
@@ -38,6 +39,8 @@ export interface PushState {
 }
 
 const PUSH_STATE = 'keys.entra-push';
+/** Why the last due promotion of a use waited, so a wait that lasts is audited once, not every cycle. */
+const waiting = (use: KeyUse) => `keys.promotion-waiting.${use}`;
 // Failures retry with exponential backoff from one minute to one hour.
 const BACKOFF_MS = { first: 60_000, max: 3_600_000 };
 
@@ -50,7 +53,7 @@ export async function readPushState(store: Store): Promise<PushState | undefined
  * Refuses a promotion Entra does not know yet (ENTRA.md §1.4: a token signed with a certificate
  * Entra lacks fails for every federated user — the classic federation outage), unless `force`.
  */
-export async function checkEntraKnows(key: KeyRecord, link: EntraLink, force: boolean): Promise<void> {
+export async function checkEntraKnows(key: Pick<KeyRecord, 'id' | 'use' | 'certificateDer'>, link: EntraLink, force: boolean): Promise<void> {
   if (force || key.use !== 'signing' || link.kind === 'none') return;
   if (link.kind === 'unverifiable') throw new KeyRefused(`cannot check that Entra knows ${key.id} (${link.why}); put it in Entra's federation settings and use --force`);
   const missing = (await link.entra.knows(key.certificateDer)).filter((d) => !d.knows).map((d) => d.domain);
@@ -81,20 +84,54 @@ export class Rollover {
     for (const old of keys.filter((k) => k.status === 'previous' && k.notAfter <= now)) await retireKey(store, old.id, now);
     let next = keys.find((k) => k.status === 'next');
     if (!next && policy.autoRollover && active.origin === 'generated' && daysLeft(active.notAfter, now) < policy.generateDaysBeforeExpiry) {
-      next = await generateKey(store, { ...policy.generate, use, now }, 'next');
+      next = await generateKey(store, { ...policy.generate, subject: policy.subject(use), use, now }, 'next');
     }
     if (use === 'signing') await this.pushToEntra();
     if (next && policy.autoRollover && next.origin === 'generated' && now.getTime() >= next.createdAt.getTime() + policy.promoteDaysAfterGeneration * DAY_MS) {
-      try {
-        await checkEntraKnows(next, this.deps.entra, false);
-      } catch (err) {
-        if (!(err instanceof KeyRefused)) throw err;
-        await store.audit.append({ at: now, type: 'key.promotion-waiting', outcome: 'failure', reason: err.message, details: { id: next.id } });
-        return;
-      }
+      const why = await this.whyWait(next);
+      if (why) return this.wait(next, why, now);
+      await store.sync.setValue(waiting(use), null);
       await promoteKey(store, next.id, now);
       if (use === 'signing') await this.pushToEntra();
     }
+  }
+
+  /** Why `key` cannot be promoted yet: Entra does not know it, or could not be asked. */
+  private async whyWait(key: KeyRecord): Promise<string | undefined> {
+    try {
+      await checkEntraKnows(key, this.deps.entra, false);
+      return undefined;
+    } catch (err) {
+      // A Graph outage is a wait too, retried next cycle; it must not stop the rest of the rollover.
+      return err instanceof KeyRefused ? err.message : `Entra could not be asked: ${(err as Error).message}`;
+    }
+  }
+
+  /**
+   * A due promotion waits. Audited when the reason changes, not every cycle; and Entra is written
+   * again (with the push's backoff), since what it lacks is exactly what the push would give it.
+   */
+  private async wait(key: KeyRecord, reason: string, now: Date): Promise<void> {
+    const { store } = this.deps;
+    if ((await store.sync.getValue(waiting(key.use))) !== reason) {
+      await store.audit.append({ at: now, type: 'key.promotion-waiting', outcome: 'failure', reason, details: { id: key.id } });
+      await store.sync.setValue(waiting(key.use), reason);
+      const last = await readPushState(store);
+      if (last?.ok) await store.sync.setValue(PUSH_STATE, null);
+    }
+  }
+
+  /**
+   * Set-AdfsCertificate -IsPrimary by the operator: refused until Entra knows the certificate
+   * (unless `force`), then promoted and Entra given the new pair at once.
+   */
+  async promote(id: string, force: boolean): Promise<{ promoted: KeyRecord; demoted: KeyRecord | undefined }> {
+    const key = await this.deps.store.keys.get(id);
+    if (!key) throw new KeyRefused(`no certificate ${id}`);
+    await checkEntraKnows(key, this.deps.entra, force);
+    const done = await promoteKey(this.deps.store, key.id, this.deps.now());
+    if (key.use === 'signing') await this.pushToEntra();
+    return done;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { KeyRecord, Store } from '../store/types.js';
-import { generateKey } from './lifecycle.js';
+import { generateKey, KeyRefused } from './lifecycle.js';
 import { unsealPrivateKey } from './keystore.js';
 import { softwareSigner, type Signer } from './signer.js';
 
@@ -15,10 +15,24 @@ export function generateSigningKey(store: Store, opts: SigningKeyOptions, status
   return generateKey(store, { ...opts, use: 'signing', now }, status);
 }
 
-/** The active signing key, made on first start so a new install signs without a manual step (as AD FS does). */
+/**
+ * The active signing key, made on a new install's first start so it signs without a manual step
+ * (as AD FS does). A store that holds signing keys but none active (restored, or every key
+ * retired) is not a new install: a fresh key there would sign tokens Entra does not know, so the
+ * start is refused. Two nodes starting on an empty farm store race; the loser takes the winner's.
+ */
 export async function ensureActiveSigningKey(store: Store, opts: SigningKeyOptions, now = new Date()): Promise<KeyRecord> {
-  const active = (await store.keys.list('signing')).find((k) => k.status === 'active');
-  return active ?? generateSigningKey(store, opts, 'active', now);
+  const keys = await store.keys.list('signing');
+  const active = keys.find((k) => k.status === 'active');
+  if (active) return active;
+  if (keys.length > 0) throw new KeyRefused(`no active signing certificate, though the store holds ${keys.length}: make one active with \`gatehouse keys promote THUMBPRINT\``);
+  try {
+    return await generateSigningKey(store, opts, 'active', now);
+  } catch (err) {
+    const made = err instanceof KeyRefused && (await store.keys.list('signing')).find((k) => k.status === 'active');
+    if (made) return made;
+    throw err;
+  }
 }
 
 /** The signer of a stored key; the private key is unsealed once, here, not per signature. */

@@ -37,13 +37,21 @@ export interface KeysReport {
 export async function keysReport(store: Store, link: EntraLink, policy: Pick<RolloverPolicy, 'autoRollover' | 'generateDaysBeforeExpiry' | 'promoteDaysAfterGeneration'>, now: Date, warnDays: number): Promise<KeysReport> {
   const records = await store.keys.list();
   const keys: KeyRow[] = [];
+  const problems: string[] = [];
+  // Graph down is a problem to report, not a reason to show no certificates (Get-AdfsCertificate needs no Entra).
+  let entraError: string | undefined;
   for (const k of records) {
     const c = describeCertificate(k.certificateDer);
     const row: KeyRow = { thumbprint: k.id, role: k.use, state: k.status, origin: k.origin, subject: c.subject, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), daysLeft: daysLeft(c.notAfter, now) };
-    if (link.kind === 'graph' && k.use === 'signing' && k.status !== 'retired') row.entra = await link.entra.knows(k.certificateDer);
+    if (link.kind === 'graph' && entraError === undefined && k.use === 'signing' && k.status !== 'retired') {
+      row.entra = await link.entra.knows(k.certificateDer).catch((err: unknown) => {
+        entraError = (err as Error).message;
+        return undefined;
+      });
+    }
     keys.push(row);
   }
-  const problems: string[] = [];
+  if (entraError !== undefined) problems.push(`Entra could not be asked which certificates it knows: ${entraError}`);
   const active = records.find((k) => k.use === 'signing' && k.status === 'active');
   const next = records.find((k) => k.use === 'signing' && k.status === 'next');
   const rollover: KeysReport['rollover'] = { autoRollover: policy.autoRollover };
@@ -58,7 +66,7 @@ export async function keysReport(store: Store, link: EntraLink, policy: Pick<Rol
   const entraPush = await readPushState(store);
   if (entraPush && !entraPush.ok) problems.push(`the last update of Entra's federation settings failed (${entraPush.attempts} attempts, ${entraPush.at}): ${entraPush.error ?? ''}`);
   let entraInStep: boolean | undefined;
-  if (link.kind === 'graph') {
+  if (link.kind === 'graph' && entraError === undefined) {
     entraInStep = true;
     for (const k of [active, next]) {
       const row = k && keys.find((r) => r.thumbprint === k.id);

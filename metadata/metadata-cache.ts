@@ -37,9 +37,10 @@ export class FederationMetadataCache {
   async get(): Promise<SignedDocument> {
     const published = await publishedSigningCertificates(this.deps.store);
     const signer = this.deps.signer();
-    if (!published.some((k) => k.id === signer.thumbprint && k.status === 'active')) {
-      // Metadata signed by a key it does not publish as active would fail every verifier.
-      throw new MetadataSigningError(`the signing key ${signer.thumbprint} is not the active published key`);
+    // Signed by a key it publishes, or verifiers refuse it. A node whose key was just demoted
+    // (previous, still published) keeps serving until its next refresh instead of failing.
+    if (!published.some((k) => k.id === signer.thumbprint && (k.status === 'active' || k.status === 'previous'))) {
+      throw new MetadataSigningError(`the signing key ${signer.thumbprint} is not a published key`);
     }
     const input: FederationMetadataInput = {
       entityId: serviceIdentifier(this.deps.config),

@@ -4,9 +4,8 @@ import { directoryFromConfig } from '../directory/from-config.js';
 import type { Directory } from '../directory/types.js';
 import { Audit } from '../health/audit.js';
 import { entraLinkFromConfig } from '../federation/certificates.js';
-import { signingKeyOptions } from '../keys/from-config.js';
+import { rolloverFor, signingKeyOptions } from '../keys/from-config.js';
 import { keepKeys, KeyRing } from '../keys/key-ring.js';
-import { Rollover } from '../keys/rollover.js';
 import { deriveKey } from '../keys/sealing.js';
 import { ensureActiveSigningKey } from '../keys/signing-keys.js';
 import { openStore, type Store } from '../store/index.js';
@@ -44,8 +43,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const ring = new KeyRing(store, keyOpts.kek, await ensureActiveSigningKey(store, keyOpts, now()));
     const directory = await directoryFromConfig(config, log);
     const entra = await entraLinkFromConfig(config);
-    const { autoRollover, generateDaysBeforeExpiry, promoteDaysAfterGeneration } = config.keys;
-    const rollover = new Rollover({ store, entra: entra.link, now, policy: { autoRollover, generateDaysBeforeExpiry, promoteDaysAfterGeneration, generate: keyOpts } });
+    const rollover = rolloverFor(config, store, entra.link, now);
     const keeper = keepKeys({ store, ring, rollover, intervalMs: config.keys.refreshSeconds * 1000, log: log.child({ part: 'keys' }), now });
     void keeper.cycle();
     return {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generateKey, KeyRefused, promoteKey, retireKey } from '../../keys/lifecycle.js';
+import { Rollover, type EntraCertificates } from '../../keys/rollover.js';
+import { memoryStore } from '../../store/memory.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -47,5 +49,50 @@ describe('certificate state changes from two writers at once', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('a due promotion that has to wait', () => {
+  it('waits while Entra cannot be asked, audits that once, carries on with the rest, and promotes once Entra knows the certificate', async () => {
+    const store = memoryStore();
+    let offset = 0;
+    const now = () => new Date(Date.now() + offset);
+    let entraUp = false;
+    let knownCert: string | undefined;
+    const entra: EntraCertificates = {
+      async knows(der) {
+        if (!entraUp) throw new Error('Graph 503 Service Unavailable');
+        return [{ domain: 'corp.example.com', knows: der.toString('base64') === knownCert }];
+      },
+      async publish() {
+        if (!entraUp) throw new Error('Graph 503 Service Unavailable');
+      },
+    };
+    const rollover = new Rollover({
+      store,
+      entra: { kind: 'graph', entra },
+      now,
+      policy: { autoRollover: true, generateDaysBeforeExpiry: 20, promoteDaysAfterGeneration: 5, generate: { kek: opts.kek, validityDays: 60, keyBits: 2048 }, subject: (use) => `CN=${use}` },
+    });
+    await generateKey(store, opts, 'active');
+    await generateKey(store, { ...opts, use: 'decrypting' }, 'active');
+    offset = 41 * 86_400_000;
+    await rollover.tick();
+    offset = 47 * 86_400_000;
+    for (let i = 0; i < 5; i++) await rollover.tick();
+    const waits = (await store.audit.recent(50, { type: 'key.promotion-waiting' }));
+    assert.equal(waits.length, 1, `one audit event for a wait that lasts: ${JSON.stringify(waits.map((w) => [w.reason, w.details]))}`);
+    assert.match(waits[0]!.reason ?? '', /^Entra could not be asked: Graph 503/);
+    const decrypting = await store.keys.list('decrypting');
+    assert.deepEqual(decrypting.map((k) => k.status).sort(), ['active', 'previous'], 'the decrypting certificate rolled over meanwhile');
+    assert.equal(decrypting.find((k) => k.status === 'active')!.origin, 'generated');
+
+    entraUp = true;
+    await rollover.tick();
+    assert.equal((await store.keys.list('signing')).find((k) => k.status === 'next') !== undefined, true, 'Entra is up but does not know it yet: still next');
+    const next = (await store.keys.list('signing')).find((k) => k.status === 'next')!;
+    knownCert = next.certificateDer.toString('base64');
+    await rollover.tick();
+    assert.equal((await store.keys.get(next.id))!.status, 'active');
   });
 });

@@ -71,6 +71,15 @@ describe('token-signing keys', () => {
     assert.ok(unsealPrivateKey(resealed, newKek, rec.id).equals(key));
   });
 
+  it('refuses to start on a store that holds signing keys but none active, rather than sign with a key Entra does not know', async () => {
+    const store = memoryStore();
+    const o = opts();
+    const first = await ensureActiveSigningKey(store, o);
+    await store.keys.setStatus(first.id, 'retired');
+    await assert.rejects(ensureActiveSigningKey(store, o), /no active signing certificate, though the store holds 1: make one active with `gatehouse keys promote THUMBPRINT`/);
+    assert.equal((await store.keys.list()).length, 1, 'no key was made');
+  });
+
   it('makes an active key once and publishes active before next', async () => {
     const store = memoryStore();
     const o = opts();

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { configSchema } from '../../config/schema.js';
 import { derToPem } from '../../keys/certificate.js';
 import type { Signer } from '../../keys/signer.js';
+import { promoteKey } from '../../keys/lifecycle.js';
 import { generateSigningKey, signerFor } from '../../keys/signing-keys.js';
 import { FederationMetadataCache, MetadataSigningError } from '../../metadata/metadata-cache.js';
 import { memoryStore } from '../../store/memory.js';
@@ -95,6 +96,17 @@ describe('signed federation metadata cache', () => {
     const next = await generateSigningKey(store, keyOpts, 'next');
     const cache = new FederationMetadataCache({ config, store, signer: () => signerFor(next, kek) });
     await assert.rejects(cache.get(), MetadataSigningError);
+  });
+
+  it('keeps serving from a node whose key was just demoted: signed by the previous key, which it still publishes', async () => {
+    const store = memoryStore();
+    const old = await generateSigningKey(store, keyOpts);
+    const next = await generateSigningKey(store, keyOpts, 'next');
+    await promoteKey(store, next.id);
+    const cache = new FederationMetadataCache({ config, store, signer: () => signerFor(old, kek) });
+    const doc = await cache.get();
+    verifiesWith(doc.xml, old);
+    assert.deepEqual(published(doc.xml), [next.certificateDer.toString('base64'), old.certificateDer.toString('base64')]);
   });
 
   it('does not keep a failed signature: the next request signs again', async () => {
