@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { chownSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +41,13 @@ export async function startPostgres(): Promise<TestPostgres> {
   await start();
   await as(`${BIN}/createdb`, ['-h', '127.0.0.1', '-p', String(port), '-U', 'gatehouse', 'gatehouse']);
   let stopped = false;
-  // A test process that dies must not leave a server behind: pg_ctl runs detached from us.
+  // A test process that dies must not leave a server behind: pg_ctl runs it detached from us. An
+  // 'exit' listener may only do synchronous work, hence execFileSync.
   const orphaned = () => {
-    if (!stopped) execFile(asRoot ? 'runuser' : `${BIN}/pg_ctl`, asRoot ? ['-u', 'postgres', '--', `${BIN}/pg_ctl`, '-D', data, '-m', 'immediate', 'stop'] : ['-D', data, '-m', 'immediate', 'stop']);
+    const stop = [`${BIN}/pg_ctl`, '-D', data, '-m', 'immediate', 'stop'];
+    if (stopped) return;
+    execFileSync(asRoot ? 'runuser' : stop[0]!, asRoot ? ['-u', 'postgres', '--', ...stop] : stop.slice(1), { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', orphaned);
   return {
