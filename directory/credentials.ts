@@ -52,11 +52,6 @@ export function typedUsername(username: unknown): string | undefined {
   return parseUsername(name) ? name : undefined;
 }
 
-/** Input a password change may carry to a directory: a sane user name and two valid passwords. */
-export function validChangeInput(username: unknown, oldPassword: unknown, newPassword: unknown): boolean {
-  return typedUsername(username) !== undefined && validPassword(oldPassword) && validPassword(newPassword);
-}
-
 /**
  * `who` as one of this directory's own accounts: a typed name is located now, an account is
  * checked to come from the directory's own `locate` (it carries that directory's handle).

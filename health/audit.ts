@@ -29,18 +29,23 @@ export class Audit {
     private readonly log: Logger,
     /** Keys the pseudonyms of unrecorded names, so a log reader cannot test guesses against them. */
     private readonly pseudonymKey: Buffer,
+    /** UPN suffixes of our users (the federated domains): a typed name is kept in clear only under one of them. */
+    private readonly upnSuffixes: readonly string[],
   ) {}
 
   /**
    * What to record for a typed user name that named no account. People paste passwords into the
-   * user-name field; a name of UPN shape is kept (that is what a mistyped UPN looks like), any
-   * other unresolved text becomes a keyed pseudonym: attempts with the same text still correlate.
+   * user-name field, and passwords can look like `Summer@2024.x`: a name is kept only when it is a
+   * UPN under one of our own suffixes (a mistyped or departed user's name); any other text becomes
+   * a keyed pseudonym, so attempts with the same text still correlate.
    */
   typedName(typed: unknown): string {
     if (typeof typed !== 'string') return 'unresolved:none';
     const name = typed.trim();
-    if (name.length <= MAX_FIELD && UPN_SHAPE.test(name)) return name;
-    return `unresolved:${createHmac('sha256', this.pseudonymKey).update(typed).digest('hex').slice(0, 12)}`;
+    const suffix = name.slice(name.lastIndexOf('@') + 1).toLowerCase();
+    const ours = this.upnSuffixes.some((d) => suffix === d || suffix.endsWith(`.${d}`));
+    if (name.length <= MAX_FIELD && UPN_SHAPE.test(name) && ours) return name;
+    return `unresolved:${createHmac('sha256', this.pseudonymKey).update(name).digest('hex').slice(0, 12)}`;
   }
 
   async record(input: AuditInput): Promise<void> {

@@ -122,8 +122,8 @@ export function describeCertificate(der: Buffer): { subject: string; notBefore: 
 
 /**
  * A self-signed HTTPS listener certificate for `host` (and localhost), PEM: what `gatehouse init`
- * writes so `serve` works at once, until a CA-issued one replaces it. 825 days is the longest a
- * browser accepts for a TLS server certificate (CA/B Forum BR 6.3.2, before 2020).
+ * writes so `serve` works at once, until a CA-issued one replaces it (browsers warn about a
+ * self-signed one whatever its lifetime; 825 days keeps it within the CA/B Forum's old maximum).
  */
 export async function selfSignedTlsPem(host: string): Promise<{ certPem: string; keyPem: string }> {
   const tls = await generateSelfSignedCertificate({

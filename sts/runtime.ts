@@ -50,7 +50,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       config,
       log,
       store,
-      audit: new Audit(store.audit, log.child({ part: 'audit' }), deriveKey(keyOpts.kek, 'audit pseudonyms')),
+      audit: new Audit(store.audit, log.child({ part: 'audit' }), deriveKey(keyOpts.kek, 'audit pseudonyms'), config.federation.domains.map((d) => d.name.toLowerCase())),
       directory,
       keys: ring,
       keyCycle: keeper.cycle,

@@ -66,7 +66,9 @@ export class BrowserSignIn {
         return undefined;
       case 'needs-credentials':
         if (outcome.endSession) await this.deps.cookie.end(req, res);
-        this.showLogin(res, resumeUrl, sr, { error: outcome.error && failureText(texts, outcome.error), username: outcome.username });
+        // No DC answered: 503 with Retry-After, so a load balancer or client knows to come back.
+        if (outcome.error === 'directory-unavailable') res.set('Retry-After', '30');
+        this.showLogin(res, resumeUrl, sr, { error: outcome.error && failureText(texts, outcome.error), username: outcome.username, ...(outcome.error === 'directory-unavailable' ? { status: 503 } : {}) });
         return undefined;
     }
   }

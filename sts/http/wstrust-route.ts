@@ -1,6 +1,9 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Audit } from '../../health/audit.js';
-import { BadRequest, NoSuchTrust, ProtocolError, TooManyRequests } from '../protocols/errors.js';
+import type { Logger } from '../../health/log.js';
+import { DirectoryUnavailable } from '../../directory/pool.js';
+import { StoreUnavailableError } from '../../store/index.js';
+import { BadRequest, InternalFailure, NoSuchTrust, ProtocolError, ServiceUnavailable, TooManyRequests } from '../protocols/errors.js';
 import { MAX_RST_BYTES } from '../protocols/wstrust/envelope.js';
 import { FailedAuthentication, soapFault } from '../protocols/wstrust/faults.js';
 import { issueForPassword, type WsTrustDeps } from '../protocols/wstrust/issue.js';
@@ -8,7 +11,7 @@ import { rstrEnvelope } from '../protocols/wstrust/response.js';
 import { USERNAME_ENDPOINTS, type UsernameEndpoint } from '../protocols/wstrust/versions.js';
 import type { AddressRateLimit } from './rate-limit.js';
 
-export type WsTrustRouterDeps = WsTrustDeps & { audit: Audit; rateLimit: AddressRateLimit };
+export type WsTrustRouterDeps = WsTrustDeps & { audit: Audit; rateLimit: AddressRateLimit; log: Logger };
 
 const SOAP12 = 'application/soap+xml; charset=utf-8';
 
@@ -45,9 +48,19 @@ async function handle(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, req: 
     });
     res.status(200).set('Cache-Control', 'no-store').type(SOAP12).send(rstrEnvelope(endpoint, issued, now));
   } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
-    await reject(deps, endpoint, err, messageId, req, res);
+    await reject(deps, endpoint, asProtocolError(deps, err), messageId, req, res);
   }
+}
+
+/**
+ * A rich client understands only SOAP: an outage becomes a fault with 503 and Retry-After, a bug
+ * (logged) a fault with 500, never the HTML error page.
+ */
+function asProtocolError(deps: WsTrustRouterDeps, err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  if (err instanceof StoreUnavailableError || err instanceof DirectoryUnavailable) return new ServiceUnavailable();
+  deps.log.error({ err }, 'wstrust: request failed');
+  return new InternalFailure();
 }
 
 async function reject(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, err: ProtocolError, relatesTo: string | undefined, req: Request, res: Response): Promise<void> {
@@ -66,5 +79,6 @@ async function reject(deps: WsTrustRouterDeps, endpoint: UsernameEndpoint, err: 
 
 /** AD FS answers every fault with HTTP 500; only a rate-limit refusal says 429, so clients back off. */
 function answerFault(res: Response, err: ProtocolError, endpoint: UsernameEndpoint, relatesTo: string | undefined): void {
-  res.status(err instanceof TooManyRequests ? 429 : 500).set('Cache-Control', 'no-store').type(SOAP12).send(soapFault(err, endpoint.trust, relatesTo));
+  if (err instanceof ServiceUnavailable) res.set('Retry-After', '5');
+  res.status(err instanceof TooManyRequests || err instanceof ServiceUnavailable ? err.status : 500).set('Cache-Control', 'no-store').type(SOAP12).send(soapFault(err, endpoint.trust, relatesTo));
 }

@@ -44,3 +44,17 @@ export class TooManyRequests extends ProtocolError {
     super(429, 'rate-limited', 'Too many attempts', message);
   }
 }
+
+/** A store or directory outage (HTTP 503 with Retry-After): nothing is wrong with the request, try again shortly. */
+export class ServiceUnavailable extends ProtocolError {
+  constructor() {
+    super(503, 'service-unavailable', 'Temporarily unavailable', 'Sign-in is briefly unavailable. Try again in a few seconds.');
+  }
+}
+
+/** Something failed that no check foresaw (logged with its stack): the client still gets an answer in its protocol. */
+export class InternalFailure extends ProtocolError {
+  constructor() {
+    super(500, 'internal-error', 'Something went wrong', 'The request could not be completed. Try again later.');
+  }
+}

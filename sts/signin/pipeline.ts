@@ -1,3 +1,4 @@
+import { DirectoryUnavailable } from '../../directory/pool.js';
 import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
@@ -104,7 +105,9 @@ export class SignInPipeline {
         walk.fromSession = true;
         return undefined;
       }
-      // The account was disabled, expired, locked or removed since: the session is over.
+      // The account was disabled, expired, locked or removed since: the session is over. A
+      // directory outage ends nothing: the page says to try again, the session stays.
+      if (result.reason === 'directory-unavailable') return { kind: 'needs-credentials', method: 'password', error: result.reason };
       return { kind: 'needs-credentials', method: 'password', endSession: true, ...(req.loginHint ? { username: req.loginHint } : {}) };
     }
     return { kind: 'needs-credentials', method: 'password', ...(req.loginHint ? { username: req.loginHint } : {}) };
@@ -165,7 +168,15 @@ export class SignInPipeline {
 
   /** SSO: the session's first-factor result with the user re-read, so disabled users stop at once. */
   private async fromSession(req: SignInRequest, session: SessionData): Promise<MethodResult> {
-    const user = await this.deps.directory.findUser({ objectGuid: session.objectGuid });
+    let user;
+    try {
+      user = await this.deps.directory.findUser({ objectGuid: session.objectGuid });
+    } catch (err) {
+      if (!(err instanceof DirectoryUnavailable)) throw err;
+      // No DC answered: the session is not over, the user cannot be checked just now.
+      await this.record(req, 'failure', session.upn, 'directory-unavailable', { sso: true });
+      return { ok: false, reason: 'directory-unavailable' };
+    }
     if (!user) {
       await this.record(req, 'failure', session.upn, 'session-user-gone');
       return { ok: false, reason: 'session-user-gone' };

@@ -16,8 +16,9 @@ const soap = (gh: RunningTestGatehouse, body: string, clientIp: string) =>
 describe('per-address bound on credential-bearing requests (rateLimit.perAddressPerMinute)', () => {
   let gh: RunningTestGatehouse;
   before(async () => {
-    // The test's requests come through "a load balancer" at 127.0.0.1, so X-Forwarded-For names the client.
-    gh = await startTestGatehouse({ directory: { users: [alice] }, extra: { rateLimit: { perAddressPerMinute: 3 }, server: { trustedProxies: ['127.0.0.1'] } } });
+    // The test's requests come through "a load balancer" at 127.0.0.1, so X-Forwarded-For names the
+    // client. Its many wrong passwords must not also lock alice out (extranet lockout off).
+    gh = await startTestGatehouse({ directory: { users: [alice] }, extra: { rateLimit: { perAddressPerMinute: 3 }, server: { trustedProxies: ['127.0.0.1'] }, lockout: { extranetThreshold: 0 } } });
   });
   after(() => gh.stop());
 
@@ -54,10 +55,16 @@ describe('per-address bound on credential-bearing requests (rateLimit.perAddress
     assert.equal(fault(res.text).subcode, 'a:RequestFailed');
   });
 
+  it('counts an IPv6 client by its /64, which one client can fill with addresses', async () => {
+    for (let i = 1; i <= 3; i++) assert.equal((await loginPost(new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': `2001:db8:7:7::${i}` }))).status, 200);
+    assert.equal((await loginPost(new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': '2001:db8:7:7:ffff:1:2:3' }))).status, 429, 'another address of the same /64');
+    assert.equal((await loginPost(new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': '2001:db8:7:8::1' }))).status, 200, 'the next /64 is another client');
+  });
+
   it('leaves other addresses alone', async () => {
     const other = new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': '203.0.113.9' });
     assert.equal((await loginPost(other)).status, 200);
     const res = await soap(gh, rst('msal-python-13', { username: alice.upn, password: alice.password, to: `${gh.url}${USERNAME_13.path}` }), '203.0.113.10');
-    assert.equal(res.status, 200);
+    assert.equal(res.status, 200, res.text);
   });
 });

@@ -64,6 +64,14 @@ describe('what a failed sign-in records of the typed name', () => {
     assert.match((await latest('signin'))[0]?.user ?? '', /^unresolved:/);
   });
 
+  it('never records a UPN-shaped text under a suffix that is not ours, which a password can look like too', async () => {
+    for (const pasted of ['Summer@2024.x', 'P@ssw0rd.2024', 'Welcome@Home.1']) {
+      await signIn(gh, pasted, 'x');
+      assert.match((await latest('signin'))[0]?.user ?? '', /^unresolved:[0-9a-f]{12}$/, pasted);
+      assert.doesNotMatch(logged, new RegExp(pasted.replace(/[.@]/g, '\\$&')));
+    }
+  });
+
   it('bounds and cleans an unknown AppliesTo before it is logged', async () => {
     // XML refuses most control characters itself; a line break and U+2028 it takes.
     const appliesTo = `urn:evil:\n{"level":50,"msg":"forged"}\u2028${'x'.repeat(5000)}`;

@@ -1,6 +1,6 @@
 import { namespace, qname, XML_NS, XmlWriter } from '../../../xml/writer.js';
 import type { TrustVersion } from './rstr.js';
-import { BadRequest, NoSuchTrust, ProtocolError, RequestDenied, TooManyRequests } from '../errors.js';
+import { BadRequest, InternalFailure, NoSuchTrust, ProtocolError, RequestDenied, ServiceUnavailable, TooManyRequests } from '../errors.js';
 import { writeAnswerHeader } from './response.js';
 import { NS } from './versions.js';
 
@@ -32,7 +32,8 @@ function faultText(err: ProtocolError): FaultText {
     return { code: 'FailedAuthentication', text: 'ID3242: The security token could not be authenticated or authorized.' };
   }
   // AD FS answers an unknown or refused relying party with MSIS3127 and logs the real cause.
-  if (err instanceof NoSuchTrust || err instanceof RequestDenied || err instanceof TooManyRequests) {
+  if (err instanceof ServiceUnavailable) return { code: 'RequestFailed', text: `MSIS3127: The specified request failed. ${err.title}: ${err.userMessage}` };
+  if (err instanceof NoSuchTrust || err instanceof RequestDenied || err instanceof TooManyRequests || err instanceof InternalFailure) {
     return { code: 'RequestFailed', text: 'MSIS3127: The specified request failed.' };
   }
   if (!(err instanceof BadRequest)) throw new TypeError(`no fault mapping for ${err.constructor.name}`);

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { getTestBed, type TestBed } from '../ad/testbed.js';
+import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
+import { postLogin, WebClient } from '../support/web-client.js';
+
+const APP = 'urn:test:app';
+
+/** A TCP relay in front of the DC's LDAPS port that the test can cut and restore: the DC "down", then back. */
+class Relay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly host: string, private readonly target: number) {}
+
+  async open(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(this.target, this.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, this.host, resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+describe('SSO while no domain controller answers (Samba behind a relay that is cut)', () => {
+  let bed: TestBed;
+  let gh: RunningTestGatehouse;
+  let relay: Relay;
+  before(async () => {
+    bed = await getTestBed();
+    relay = new Relay(bed.host, 636);
+    await relay.open();
+    const directory = { ...testBedDirectory(bed, bed.caCertPath), dcs: [`ldaps://${bed.host}:${relay.port}`], connectTimeoutMs: 300, operationTimeoutMs: 1000, retryDownAfterMs: 200 };
+    gh = await startTestGatehouse({ directory, trusts: [{ identifier: APP, name: 'App', replyUrls: ['https://app.example.test/'] }] });
+  });
+  after(async () => {
+    await gh.stop();
+    await relay.cut();
+  });
+
+  it('answers 503 with a try-again page and keeps the session, which works again once a DC is back', async () => {
+    const alice = bed.users.alice!;
+    const client = new WebClient([gh.tlsCertPem]);
+    assert.match(await (await postLogin(client, gh.url, alice.upn, alice.password)).text(), /wresult/);
+    const sso = `${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${APP}`;
+    assert.match(await (await client.get(sso)).text(), /wresult/, 'SSO works while the DC answers');
+
+    await relay.cut();
+    const down = await client.get(sso);
+    assert.equal(down.status, 503);
+    assert.equal(down.headers.get('retry-after'), '30');
+    assert.match(await down.text(), /Sign-in is not available right now/);
+    assert.ok(!client.setCookies.some((c) => /gatehouse_sso=;/.test(c)), 'the session cookie was not cleared');
+
+    await relay.open();
+    // The pool retries a DC marked down after retryDownAfterMs.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(await (await client.get(sso)).text(), /wresult/, 'the same session signs in again without a password');
+  });
+});
