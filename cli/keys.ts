@@ -148,6 +148,6 @@ export async function keysRekeyCommand(o: { config: string; newKeyEnv: string })
   const newKek = parseKeyEncryptionKey(value);
   await withKeys(o.config, async ({ config, store }) => {
     const n = await rekey(store, signingKeyOptions(config).kek, newKek);
-    process.stdout.write(`re-sealed ${n} private keys; now set keys.keyEncryptionKey to the new key (e.g. {env: ${o.newKeyEnv}}) and restart every node — SSO sessions sealed under the old key end\n`);
+    process.stdout.write(`re-sealed ${n} private keys; now set keys.keyEncryptionKey to the new key (e.g. {env: ${o.newKeyEnv}}) and start the nodes again — SSO sessions sealed under the old key end\n`);
   });
 }

@@ -1,5 +1,6 @@
 import type { KeyRecord, Store } from '../store/types.js';
 import type { Signer } from './signer.js';
+import { ROLLOVER_LEASE } from './lifecycle.js';
 import { signerFor } from './signing-keys.js';
 
 /**
@@ -37,7 +38,6 @@ interface KeeperLog {
   error(obj: object, msg?: string): void;
 }
 
-const LEASE = 'key-rollover';
 
 /**
  * Every `intervalMs`: the node holding the rollover lease (one per store, so one per farm) runs
@@ -49,7 +49,7 @@ export function keepKeys(deps: { store: Store; ring: KeyRing; rollover: { tick()
   const once = async (): Promise<void> => {
     const now = deps.now();
     try {
-      if (await deps.store.sync.acquireLease(LEASE, holder, new Date(now.getTime() + 3 * deps.intervalMs), now)) await deps.rollover.tick();
+      if (await deps.store.sync.acquireLease(ROLLOVER_LEASE, holder, new Date(now.getTime() + 3 * deps.intervalMs), now)) await deps.rollover.tick();
       if (await deps.ring.refresh()) deps.log.info({ thumbprint: deps.ring.signer().thumbprint }, 'keys: now signing with the new active certificate');
     } catch (err) {
       deps.log.error({ err }, 'keys: rollover or refresh failed; retrying next cycle');
@@ -80,7 +80,7 @@ export function keepKeys(deps: { store: Store; ring: KeyRing; rollover: { tick()
     async stop() {
       clearInterval(timer);
       await (queued ?? running);
-      await deps.store.sync.releaseLease(LEASE, holder).catch(() => undefined);
+      await deps.store.sync.releaseLease(ROLLOVER_LEASE, holder).catch(() => undefined);
     },
   };
 }

@@ -13,6 +13,9 @@ export interface GenerateOptions {
   now?: Date;
 }
 
+/** The store lease of the node that runs the rollover (keys/key-ring.ts): held while any node runs. */
+export const ROLLOVER_LEASE = 'key-rollover';
+
 /** A certificate operation refused for a reason the operator can fix (one line). */
 export class KeyRefused extends Error {
   override readonly name = 'KeyRefused';
@@ -101,7 +104,10 @@ export async function retireKey(store: Store, id: string, now = new Date()): Pro
  * opens under the old one. The config's `keys.keyEncryptionKey` must be changed to the new one
  * before the next start; cookies sealed under the old one (SSO sessions) end with it.
  */
-export async function rekey(store: Store, oldKek: Buffer, newKek: Buffer): Promise<number> {
+export async function rekey(store: Store, oldKek: Buffer, newKek: Buffer, now = new Date()): Promise<number> {
+  // A running node would go on sealing new keys under the old key-encryption key.
+  const lease = await store.sync.getLease(ROLLOVER_LEASE);
+  if (lease && lease.expiresAt.getTime() > now.getTime()) throw new KeyRefused(`a Gatehouse node is running on this store (it holds the rollover lease until ${lease.expiresAt.toISOString()}): stop every node, then rekey`);
   const keys = await store.keys.list();
   const changes = keys.map((k) => ({ id: k.id, sealedPrivateKey: sealPrivateKey(unsealPrivateKey(k.sealedPrivateKey, oldKek, k.id), newKek, k.id) }));
   await store.keys.update(changes);

@@ -40,6 +40,11 @@ export function memoryStore(): Store {
       counters.set(key, { value: 1, expiresAt: expiresAt.getTime() });
       return true;
     },
+    async deleteExpired(now) {
+      let n = 0;
+      for (const [key, c] of counters) if (c.expiresAt <= now.getTime() && counters.delete(key)) n++;
+      return n;
+    },
   };
 
   return {

@@ -107,6 +107,8 @@ export interface CounterStore {
   reset(key: string): Promise<void>;
   /** True the first time a key is seen before `expiresAt`; false for a replay. */
   useOnce(key: string, expiresAt: Date, now?: Date): Promise<boolean>;
+  /** Removes counters and replay markers whose window has passed (their keys are attacker-chosen: the table must not only grow). */
+  deleteExpired(now: Date): Promise<number>;
 }
 
 export type SyncObjectKind = 'user' | 'group';

@@ -8,6 +8,7 @@ import { rolloverFor, signingKeyOptions } from '../keys/from-config.js';
 import { keepKeys, KeyRing } from '../keys/key-ring.js';
 import { deriveKey } from '../keys/sealing.js';
 import { ensureActiveSigningKey } from '../keys/signing-keys.js';
+import { HOUSEKEEPING_INTERVAL_MS, housekeep } from '../store/housekeeping.js';
 import { openStore, type Store } from '../store/index.js';
 import { joinFarm } from './farm.js';
 
@@ -46,6 +47,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const rollover = rolloverFor(config, store, entra.link, now);
     const keeper = keepKeys({ store, ring, rollover, intervalMs: config.keys.refreshSeconds * 1000, log: log.child({ part: 'keys' }), now });
     void keeper.cycle();
+    const cleanLog = log.child({ part: 'housekeeping' });
+    const clean = () => housekeep(store).then((n) => n.sessions + n.counters > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
+    const cleaner = setInterval(() => void clean(), HOUSEKEEPING_INTERVAL_MS);
+    cleaner.unref();
     return {
       config,
       log,
@@ -56,6 +61,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       keyCycle: keeper.cycle,
       kek: keyOpts.kek,
       async close() {
+        clearInterval(cleaner);
         await keeper.stop();
         await farm?.stop();
         await entra.close();

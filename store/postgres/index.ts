@@ -216,6 +216,9 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
         );
         return r.rowCount === 1;
       },
+      async deleteExpired(now) {
+        return (await db.query('DELETE FROM counters WHERE expires_at <= $1', [now.getTime()])).rowCount ?? 0;
+      },
     },
     sync: postgresSyncStore(db),
     async close() {

@@ -55,6 +55,7 @@ export function sqliteStore(path: string): Store {
        RETURNING value`,
     ),
     counterDelete: db.prepare('DELETE FROM counters WHERE key = ?'),
+    counterExpire: db.prepare('DELETE FROM counters WHERE expires_at <= ?'),
     onceInsert: db.prepare(
       `INSERT INTO counters (key, value, expires_at) VALUES (@key, 1, @expires)
        ON CONFLICT (key) DO UPDATE SET value = 1, expires_at = @expires WHERE counters.expires_at <= @now`,
@@ -139,6 +140,9 @@ export function sqliteStore(path: string): Store {
       },
       async useOnce(key, expiresAt, now = new Date()) {
         return q.onceInsert.run({ key, expires: expiresAt.getTime(), now: now.getTime() }).changes === 1;
+      },
+      async deleteExpired(now) {
+        return q.counterExpire.run(now.getTime()).changes;
       },
     },
     sync: sqliteSyncStore(db),

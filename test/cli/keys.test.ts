@@ -137,7 +137,12 @@ describe('gatehouse keys against a running server and the Entra double', () => {
     const retired = await keys('retire', previous.thumbprint);
     assert.equal(retired.code, 0, retired.stderr);
     const newKek = randomBytes(32);
-    const rekeyed = await gatehouse(['keys', 'rekey', '--new-key-env', 'GATEHOUSE_NEW_KEK', '-c', config], { GATEHOUSE_NEW_KEK: newKek.toString('base64') });
+    const rekey = () => gatehouse(['keys', 'rekey', '--new-key-env', 'GATEHOUSE_NEW_KEK', '-c', config], { GATEHOUSE_NEW_KEK: newKek.toString('base64') });
+    const whileRunning = await rekey();
+    assert.equal(whileRunning.code, 1);
+    assert.match(whileRunning.stderr, /a Gatehouse node is running on this store .*: stop every node, then rekey/);
+    await gh.stop({ keepFiles: true });
+    const rekeyed = await rekey();
     assert.equal(rekeyed.code, 0, rekeyed.stderr);
     assert.match(rekeyed.stdout, /re-sealed 2 private keys/);
     const store = sqliteStore(gh.config.store.sqlitePath);

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { memoryStore } from '../../store/memory.js';
 import { postgresStore } from '../../store/postgres/index.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
+import { housekeep } from '../../store/housekeeping.js';
 import { migrate } from '../../store/sqlite/migrations.js';
 import { KeyConflictError, StoreUnavailableError, type KeyRecord, type Store, type SyncJournalEntry, type SyncObjectRecord, type SyncRunRecord } from '../../store/types.js';
 import { schemaVersion } from '../../store/postgres/migrations.js';
@@ -113,6 +114,21 @@ for (const [name, open] of adapters) {
       assert.deepEqual((await s.keys.list('signing')).map((k) => [k.id, k.status]), [['A', 'active'], ['B', 'retired']], 'nothing applied');
       await s.keys.update([{ id: 'A', status: 'previous', expect: 'active' }, { id: 'B', status: 'active', expect: 'retired' }]);
       assert.deepEqual((await s.keys.list('signing')).map((k) => [k.id, k.status]), [['A', 'previous'], ['B', 'active']]);
+      await s.close();
+    });
+
+    it('purges expired sessions, counters and replay markers, and keeps the live ones', async () => {
+      const s = await open();
+      const now = new Date(5_000_000);
+      await s.sessions.create({ id: 'old', user: 'a', createdAt: now, expiresAt: new Date(now.getTime() - 1), data: {} });
+      await s.sessions.create({ id: 'live', user: 'a', createdAt: now, expiresAt: new Date(now.getTime() + 60_000), data: {} });
+      await s.counters.increment('rate:1.2.3.4', 1000, 1, new Date(now.getTime() - 5000));
+      await s.counters.useOnce('nonce:old', new Date(now.getTime() - 1), new Date(now.getTime() - 5000));
+      await s.counters.increment('rate:5.6.7.8', 60_000, 1, now);
+      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2 });
+      assert.ok(await s.sessions.get('live', now));
+      assert.equal(await s.counters.get('rate:5.6.7.8', now), 1);
+      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0 });
       await s.close();
     });
 

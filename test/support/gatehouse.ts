@@ -36,7 +36,8 @@ export interface RunningTestGatehouse {
    * as the federation metadata publishes it: what a relying party would configure.
    */
   signingCertificate(): Promise<{ pem: string; base64Der: string }>;
-  stop(): Promise<void>;
+  /** Stops the server and removes its folder; `keepFiles` leaves config and store for CLI runs after the stop. */
+  stop(opts?: { keepFiles?: boolean }): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -119,11 +120,12 @@ export async function startTestGatehouse(opts: {
     throw err;
   });
   let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await running.stop();
-    await rm(dir, { recursive: true, force: true });
+  const stop = async (o: { keepFiles?: boolean } = {}) => {
+    if (!stopped) {
+      stopped = true;
+      await running.stop();
+    }
+    if (!o.keepFiles) await rm(dir, { recursive: true, force: true });
   };
   const signingCertificate = async () => {
     const res = await fetch(`${publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`, { dispatcher: new Agent({ connect: { ca: tlsCertPem } }) });
