@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 
 /**
  * The PostgreSQL schema, versioned like SQLite's (store/sqlite/migrations.ts) and append only: a
@@ -15,17 +16,7 @@ const migrations: string[] = [
    );
    CREATE INDEX audit_events_type ON audit_events (type, id);
    CREATE INDEX audit_events_user ON audit_events ("user", id);
-   CREATE TABLE keys (
-     id TEXT PRIMARY KEY,
-     use TEXT NOT NULL CHECK (use IN ('signing','decrypting')),
-     status TEXT NOT NULL CHECK (status IN ('active','next','previous','retired')),
-     origin TEXT NOT NULL DEFAULT 'generated' CHECK (origin IN ('generated','imported')),
-     certificate BYTEA NOT NULL,
-     sealed_private_key BYTEA NOT NULL,
-     not_before BIGINT NOT NULL,
-     not_after BIGINT NOT NULL,
-     created_at BIGINT NOT NULL
-   );
+   ${keysTable('keys', { bytes: 'BYTEA', time: 'BIGINT' })}
    CREATE TABLE sessions (
      id TEXT PRIMARY KEY,
      "user" TEXT NOT NULL,
@@ -53,9 +44,7 @@ const migrations: string[] = [
    CREATE TABLE sync_runs (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, data TEXT NOT NULL);
    CREATE INDEX sync_runs_started ON sync_runs (started_at);
    CREATE TABLE sync_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);`,
-  // One active and one next key per use, whatever two nodes do at once (keys/lifecycle.ts).
-  `CREATE UNIQUE INDEX keys_one_active ON keys (use) WHERE status = 'active';
-   CREATE UNIQUE INDEX keys_one_next ON keys (use) WHERE status = 'next';`,
+  ONE_ACTIVE_ONE_NEXT,
 ];
 
 export const LATEST_VERSION = migrations.length;

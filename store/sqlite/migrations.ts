@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 
 /**
  * Versioned schema changes, applied in order inside one transaction each. Append only: a released
@@ -71,24 +72,12 @@ const migrations: string[] = [
    );`,
   // Certificate lifecycle (keys/rollover.ts): the `previous` state and where a key came from.
   // SQLite cannot change a CHECK constraint in place: the table is rebuilt.
-  `CREATE TABLE keys_v2 (
-     id TEXT PRIMARY KEY,
-     use TEXT NOT NULL CHECK (use IN ('signing','decrypting')),
-     status TEXT NOT NULL CHECK (status IN ('active','next','previous','retired')),
-     origin TEXT NOT NULL DEFAULT 'generated' CHECK (origin IN ('generated','imported')),
-     certificate BLOB NOT NULL,
-     sealed_private_key BLOB NOT NULL,
-     not_before INTEGER NOT NULL,
-     not_after INTEGER NOT NULL,
-     created_at INTEGER NOT NULL
-   );
+  `${keysTable('keys_v2', { bytes: 'BLOB', time: 'INTEGER' })}
    INSERT INTO keys_v2 (id, use, status, certificate, sealed_private_key, not_before, not_after, created_at)
      SELECT id, use, status, certificate, sealed_private_key, not_before, not_after, created_at FROM keys;
    DROP TABLE keys;
    ALTER TABLE keys_v2 RENAME TO keys;`,
-  // One active and one next key per use, whatever two writers do at once (keys/lifecycle.ts).
-  `CREATE UNIQUE INDEX keys_one_active ON keys (use) WHERE status = 'active';
-   CREATE UNIQUE INDEX keys_one_next ON keys (use) WHERE status = 'next';`,
+  ONE_ACTIVE_ONE_NEXT,
 ];
 
 export const SQLITE_LATEST = migrations.length;
