@@ -66,5 +66,6 @@ The CLI on this demo (its config is ${configPath}), from ${root}:
   node dist/cli/main.js doctor -c ${relative(root, configPath)}
   node dist/cli/main.js keys list -c ${relative(root, configPath)}
   or: export GATEHOUSE_CONFIG=${configPath}
+  (doctor fails the TLS, probe and metadata checks on this demo: its TLS certificate is self-signed)
 Ctrl-C stops Gatehouse and the domain controller.
 `);
