@@ -1,6 +1,5 @@
 import type { KeyRecord, KeyUse, Store } from '../store/types.js';
 import { generateKey, KeyRefused, promoteKey, retireKey, type GenerateOptions } from './lifecycle.js';
-import { daysLeft } from './validity.js';
 
 const DAY_MS = 86_400_000;
 
@@ -44,6 +43,16 @@ const waiting = (use: KeyUse) => `keys.promotion-waiting.${use}`;
 // Failures retry with exponential backoff from one minute to one hour.
 const BACKOFF_MS = { first: 60_000, max: 3_600_000 };
 
+/** When the rollover makes a successor of the active key, or undefined when it never will (imported, or rollover off). */
+export function generationDue(active: KeyRecord, policy: Pick<RolloverPolicy, 'autoRollover' | 'generateDaysBeforeExpiry'>): Date | undefined {
+  return policy.autoRollover && active.origin === 'generated' ? new Date(active.notAfter.getTime() - policy.generateDaysBeforeExpiry * DAY_MS) : undefined;
+}
+
+/** When the rollover promotes a next key, or undefined when it never will (imported, or rollover off). */
+export function promotionDue(next: KeyRecord, policy: Pick<RolloverPolicy, 'autoRollover' | 'promoteDaysAfterGeneration'>): Date | undefined {
+  return policy.autoRollover && next.origin === 'generated' ? new Date(next.createdAt.getTime() + policy.promoteDaysAfterGeneration * DAY_MS) : undefined;
+}
+
 export async function readPushState(store: Store): Promise<PushState | undefined> {
   const raw = await store.sync.getValue(PUSH_STATE);
   return raw ? (JSON.parse(raw) as PushState) : undefined;
@@ -83,11 +92,13 @@ export class Rollover {
     if (!active) return;
     for (const old of keys.filter((k) => k.status === 'previous' && k.notAfter <= now)) await retireKey(store, old.id, now);
     let next = keys.find((k) => k.status === 'next');
-    if (!next && policy.autoRollover && active.origin === 'generated' && daysLeft(active.notAfter, now) < policy.generateDaysBeforeExpiry) {
+    const generateAt = generationDue(active, policy);
+    if (!next && generateAt && now.getTime() > generateAt.getTime()) {
       next = await generateKey(store, { ...policy.generate, subject: policy.subject(use), use, now }, 'next');
     }
     if (use === 'signing') await this.pushToEntra();
-    if (next && policy.autoRollover && next.origin === 'generated' && now.getTime() >= next.createdAt.getTime() + policy.promoteDaysAfterGeneration * DAY_MS) {
+    const promoteAt = next && promotionDue(next, policy);
+    if (next && promoteAt && now.getTime() >= promoteAt.getTime()) {
       const why = await this.whyWait(next);
       if (why) return this.wait(next, why, now);
       await store.sync.setValue(waiting(use), null);

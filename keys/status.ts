@@ -1,9 +1,7 @@
 import type { KeyRecord, Store } from '../store/types.js';
 import { describeCertificate } from './certificate.js';
-import { readPushState, type EntraLink, type PushState, type RolloverPolicy } from './rollover.js';
+import { generationDue, promotionDue, readPushState, type EntraLink, type PushState, type RolloverPolicy } from './rollover.js';
 import { daysLeft } from './validity.js';
-
-const DAY_MS = 86_400_000;
 
 export interface KeyRow {
   thumbprint: string;
@@ -58,10 +56,12 @@ export async function keysReport(store: Store, link: EntraLink, policy: Pick<Rol
   if (!active) problems.push('no active signing certificate: start the server once or run `gatehouse keys generate`');
   if (active && !next) {
     const left = daysLeft(active.notAfter, now);
-    if (policy.autoRollover && active.origin === 'generated') rollover.generateNextAt = new Date(active.notAfter.getTime() - policy.generateDaysBeforeExpiry * DAY_MS).toISOString();
+    const generateAt = generationDue(active, policy);
+    if (generateAt) rollover.generateNextAt = generateAt.toISOString();
     else if (left < warnDays) problems.push(`the active signing certificate ${active.id} expires in ${left} days and no next certificate exists: import or generate one (\`gatehouse keys import\` / \`keys generate\`)`);
   }
-  if (next && policy.autoRollover && next.origin === 'generated') rollover.promoteNextAt = new Date(next.createdAt.getTime() + policy.promoteDaysAfterGeneration * DAY_MS).toISOString();
+  const promoteAt = next && promotionDue(next, policy);
+  if (promoteAt) rollover.promoteNextAt = promoteAt.toISOString();
 
   const entraPush = await readPushState(store);
   if (entraPush && !entraPush.ok) problems.push(`the last update of Entra's federation settings failed (${entraPush.attempts} attempts, ${entraPush.at}): ${entraPush.error ?? ''}`);
