@@ -14,13 +14,11 @@ export class GraphEntraCertificates implements EntraCertificates {
     private readonly domains: string[],
   ) {}
 
-  async knows(certificateDer: Buffer): Promise<{ domain: string; knows: boolean }[]> {
-    const cert = certificateDer.toString('base64');
-    const out: { domain: string; knows: boolean }[] = [];
-    for (const { domain, federation } of await this.federated()) {
-      out.push({ domain, knows: federation.signingCertificate === cert || federation.nextSigningCertificate === cert });
-    }
-    return out;
+  async accepted(): Promise<{ domain: string; certificates: string[] }[]> {
+    return (await this.federated()).map(({ domain, federation }) => ({
+      domain,
+      certificates: [federation.signingCertificate, federation.nextSigningCertificate].filter((c): c is string => typeof c === 'string' && c !== ''),
+    }));
   }
 
   async publish(signing: Buffer, next: Buffer | null): Promise<void> {

@@ -9,8 +9,8 @@ const DAY_MS = 86_400_000;
  * Graph in federation/certificates.ts; keys/ only decides.
  */
 export interface EntraCertificates {
-  /** For each federated domain, whether Entra accepts tokens signed with this certificate. */
-  knows(certificateDer: Buffer): Promise<{ domain: string; knows: boolean }[]>;
+  /** For each federated domain, the certificates (base64 DER) Entra accepts tokens signed with: one read per domain. */
+  accepted(): Promise<{ domain: string; certificates: string[] }[]>;
   /** Sets signingCertificate and nextSigningCertificate of every federated domain. */
   publish(signing: Buffer, next: Buffer | null): Promise<void>;
 }
@@ -43,6 +43,12 @@ const waiting = (use: KeyUse) => `keys.promotion-waiting.${use}`;
 // Failures retry with exponential backoff from one minute to one hour.
 const BACKOFF_MS = { first: 60_000, max: 3_600_000 };
 
+/** For each federated domain of `accepted`, whether it accepts tokens signed with this certificate. */
+export function knownBy(accepted: { domain: string; certificates: string[] }[], certificateDer: Buffer): { domain: string; knows: boolean }[] {
+  const cert = certificateDer.toString('base64');
+  return accepted.map((d) => ({ domain: d.domain, knows: d.certificates.includes(cert) }));
+}
+
 /** When the rollover makes a successor of the active key, or undefined when it never will (imported, or rollover off). */
 export function generationDue(active: KeyRecord, policy: Pick<RolloverPolicy, 'autoRollover' | 'generateDaysBeforeExpiry'>): Date | undefined {
   return policy.autoRollover && active.origin === 'generated' ? new Date(active.notAfter.getTime() - policy.generateDaysBeforeExpiry * DAY_MS) : undefined;
@@ -65,7 +71,7 @@ export async function readPushState(store: Store): Promise<PushState | undefined
 export async function checkEntraKnows(key: Pick<KeyRecord, 'id' | 'use' | 'certificateDer'>, link: EntraLink, force: boolean): Promise<void> {
   if (force || key.use !== 'signing' || link.kind === 'none') return;
   if (link.kind === 'unverifiable') throw new KeyRefused(`cannot check that Entra knows ${key.id} (${link.why}); put it in Entra's federation settings and use --force`);
-  const missing = (await link.entra.knows(key.certificateDer)).filter((d) => !d.knows).map((d) => d.domain);
+  const missing = knownBy(await link.entra.accepted(), key.certificateDer).filter((d) => !d.knows).map((d) => d.domain);
   if (missing.length) throw new KeyRefused(`Entra does not know ${key.id} yet for ${missing.join(', ')}: run \`gatehouse keys status\`, fix, or use --force`);
 }
 

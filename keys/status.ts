@@ -1,6 +1,6 @@
 import type { KeyRecord, Store } from '../store/types.js';
 import { describeCertificate } from './certificate.js';
-import { generationDue, promotionDue, readPushState, type EntraLink, type PushState, type RolloverPolicy } from './rollover.js';
+import { generationDue, knownBy, promotionDue, readPushState, type EntraLink, type PushState, type RolloverPolicy } from './rollover.js';
 import { daysLeft } from './validity.js';
 
 export interface KeyRow {
@@ -36,17 +36,19 @@ export async function keysReport(store: Store, link: EntraLink, policy: Pick<Rol
   const records = await store.keys.list();
   const keys: KeyRow[] = [];
   const problems: string[] = [];
-  // Graph down is a problem to report, not a reason to show no certificates (Get-AdfsCertificate needs no Entra).
+  // Entra read once for all certificates. Graph down is a problem to report, not a reason to show
+  // no certificates (Get-AdfsCertificate needs no Entra).
   let entraError: string | undefined;
+  const accepted = link.kind === 'graph'
+    ? await link.entra.accepted().catch((err: unknown) => {
+      entraError = (err as Error).message;
+      return undefined;
+    })
+    : undefined;
   for (const k of records) {
     const c = describeCertificate(k.certificateDer);
     const row: KeyRow = { thumbprint: k.id, role: k.use, state: k.status, origin: k.origin, subject: c.subject, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), daysLeft: daysLeft(c.notAfter, now) };
-    if (link.kind === 'graph' && entraError === undefined && k.use === 'signing' && k.status !== 'retired') {
-      row.entra = await link.entra.knows(k.certificateDer).catch((err: unknown) => {
-        entraError = (err as Error).message;
-        return undefined;
-      });
-    }
+    if (accepted && k.use === 'signing' && k.status !== 'retired') row.entra = knownBy(accepted, k.certificateDer);
     keys.push(row);
   }
   if (entraError !== undefined) problems.push(`Entra could not be asked which certificates it knows: ${entraError}`);

@@ -60,9 +60,9 @@ describe('a due promotion that has to wait', () => {
     let entraUp = false;
     let knownCert: string | undefined;
     const entra: EntraCertificates = {
-      async knows(der) {
+      async accepted() {
         if (!entraUp) throw new Error('Graph 503 Service Unavailable');
-        return [{ domain: 'corp.example.com', knows: der.toString('base64') === knownCert }];
+        return [{ domain: 'corp.example.com', certificates: knownCert ? [knownCert] : [] }];
       },
       async publish() {
         if (!entraUp) throw new Error('Graph 503 Service Unavailable');
