@@ -150,6 +150,30 @@ const claimMapping = z
   })
   .strict();
 
+const samlEndpoint = z
+  .object({
+    binding: z.enum(['post', 'redirect']).describe('HTTP-POST or HTTP-Redirect (SAML 2.0 Bindings §3.4, §3.5).'),
+    location: z.url().describe('The endpoint URL; a request naming another is refused.'),
+    index: z.number().int().min(0).optional().describe('AssertionConsumerServiceIndex of an ACS (SAML 2.0 Metadata §2.2.3).'),
+    isDefault: z.boolean().default(false).describe('The ACS used when a request names none.'),
+  })
+  .strict();
+
+const saml = z
+  .object({
+    assertionConsumerServices: z.array(samlEndpoint).min(1).describe('Where Responses may be sent: a request naming an ACS that is not here (by URL or index) is refused.'),
+    singleLogoutServices: z.array(samlEndpoint).default([]).describe('Where LogoutRequests and LogoutResponses for this party go; no SLO for it when empty.'),
+    signingCertificates: z.array(z.string().min(1)).default([]).describe('PEM certificates (or files) whose keys may sign this party’s AuthnRequests and LogoutRequests; the only keys a request signature is checked with.'),
+    requireSignedRequests: z.boolean().default(false).describe('Refuse unsigned AuthnRequests and LogoutRequests (metadata AuthnRequestsSigned).'),
+    sign: z.enum(['assertion', 'response', 'both']).default('assertion').describe('What Gatehouse signs: the assertion (AD FS default), the Response, or both. WantAssertionsSigned in SP metadata forces the assertion to be signed.'),
+    allowSha1: z.boolean().default(false).describe('Accept RSA-SHA1 signatures on this party’s requests (Entra signs its AuthnRequests with SHA-1); never for what Gatehouse signs unless signatureAlgorithm says so.'),
+    encryptionCertificate: z.string().min(1).optional().describe('PEM certificate (or file) to encrypt assertions to; assertions are not encrypted when absent.'),
+    dataEncryption: z.enum(['aes256-gcm', 'aes256-cbc']).default('aes256-gcm').describe('Cipher of an encrypted assertion; the key is transported with RSA-OAEP.'),
+    nameIdFormat: z.enum(['persistent', 'transient', 'emailAddress', 'unspecified']).default('unspecified').describe('NameID format when the request names none (NameIDPolicy wins when it names one this party allows).'),
+    allowIdpInitiated: z.boolean().default(false).describe('List this party on /adfs/ls/idpinitiatedsignon and allow loginToRp= for it.'),
+  })
+  .strict();
+
 const trust = z
   .object({
     identifier: z.string().min(1).describe('The relying party’s identifier (wtrealm / AppliesTo / SAML audience).'),
@@ -163,6 +187,7 @@ const trust = z
     allowWsTrust: z.boolean().default(true).describe('Allow rich clients (WS-Trust username/password) to get tokens for this party.'),
     allowWsTrustFromExtranet: z.boolean().default(true).describe('Allow it also from outside corporateNetwork (AD FS extranet policy); false keeps password spraying off the internet.'),
     signOutUrl: z.url().optional().describe('Where wsignoutcleanup1.0 is sent at sign-out; the first reply URL when absent.'),
+    saml: saml.optional().describe('SAML 2.0 service provider settings: present for a party that signs in over SAML 2.0 (AD FS SAML endpoints and certificates).'),
   })
   .strict();
 

@@ -8,6 +8,28 @@ export interface ClaimMapping {
   claimType: string;
 }
 
+export interface SamlEndpoint {
+  binding: 'post' | 'redirect';
+  location: string;
+  index?: number | undefined;
+  isDefault: boolean;
+}
+
+/** A SAML 2.0 service provider's side of a trust (config `trusts[].saml`, or its metadata). */
+export interface SamlTrustSettings {
+  assertionConsumerServices: SamlEndpoint[];
+  singleLogoutServices: SamlEndpoint[];
+  /** PEM certificates whose keys may sign this party's requests. */
+  signingCertificates: string[];
+  requireSignedRequests: boolean;
+  sign: 'assertion' | 'response' | 'both';
+  allowSha1: boolean;
+  encryptionCertificate?: string | undefined;
+  dataEncryption: 'aes256-gcm' | 'aes256-cbc';
+  nameIdFormat: 'persistent' | 'transient' | 'emailAddress' | 'unspecified';
+  allowIdpInitiated: boolean;
+}
+
 /** A relying party as the sign-in path sees it, whichever way it was configured. */
 export interface RelyingPartyTrust {
   identifier: string;
@@ -22,6 +44,8 @@ export interface RelyingPartyTrust {
   /** AD FS extranet policy: rich clients from outside the corporate network (issue [D] item 2). */
   allowWsTrustFromExtranet: boolean;
   signOutUrl: string;
+  /** Present when the party speaks SAML 2.0. */
+  saml?: SamlTrustSettings | undefined;
 }
 
 /** Entra is one trust, made from the `entra` settings (ENTRA.md §2.1–§2.2). */
