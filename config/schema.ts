@@ -222,7 +222,7 @@ const branding = z
 
 const lockout = z
   .object({
-    extranetThreshold: z.number().int().min(0).default(10).describe('Failed passwords for one user from outside corporateNetwork before further extranet attempts are refused without asking AD (AD FS extranet lockout; 0: off). Keep it below AD’s own lockout threshold.'),
+    extranetThreshold: z.number().int().min(0).default(10).describe('Failed passwords for one user from outside corporateNetwork, from addresses unfamiliar to the account (in logOnly mode: from anywhere), before further such attempts are refused without asking AD (AD FS ExtranetLockoutThreshold; 0: no extranet lockout, no familiar addresses learnt). Keep it below AD’s own lockout threshold.'),
     observationWindowMinutes: z.number().int().min(1).default(30).describe('How long failed extranet attempts are remembered.'),
     mode: z
       .enum(['enforce', 'logOnly'])

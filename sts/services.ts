@@ -43,9 +43,10 @@ export function buildServices(rt: Runtime) {
   const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
   const rateLimit = limits.guard(refusalPage(branding));
+  const ban = limits.banGuard(refusalPage(branding));
   const routers: Router[] = [
     assetsRouter(),
-    passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit }),
+    passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit, ban }),
     metadataRouter({ config, store: rt.store, signer: () => rt.keys.signer() }),
     changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits, log: rt.log.child({ part: 'wstrust' }) }),

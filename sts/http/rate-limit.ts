@@ -12,6 +12,9 @@ const WINDOW_MS = 60_000;
 /** Why a client address is refused: banned, too many requests this minute, too many failed passwords this window. */
 export type RefusalReason = 'address-banned' | 'rate-limited' | 'address-throttled';
 
+/** A refusal: why, the wait it names, whether it is the first of its window (the one audited). */
+type Refused = { why: RefusalReason; windowMs: number; firstOfWindow: boolean; details: Record<string, number> };
+
 /** How a refused request is answered: a page for browsers, a SOAP fault for rich clients. */
 export type Refusal = (req: Request, res: Response, why: RefusalReason) => void;
 
@@ -42,10 +45,20 @@ export class AddressRateLimit {
     private readonly throttle: AddressThrottle,
   ) {}
 
+  /** Every bound: for the requests that carry a password. */
   guard(refuse: Refusal): RequestHandler {
+    return this.handler(refuse, (ip) => this.refusal(ip));
+  }
+
+  /** Only the banned addresses: for the sign-in pages and SSO, which carry no password and are not counted (AD FS refuses a banned address any sign-in). */
+  banGuard(refuse: Refusal): RequestHandler {
+    return this.handler(refuse, async (ip) => (this.throttle.banned(ip) ? this.bannedRefusal(ip) : undefined));
+  }
+
+  private handler(refuse: Refusal, check: (ip: string) => Promise<Refused | undefined>): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       const ip = req.ip ?? '';
-      this.refusal(ip)
+      check(ip)
         .then(async (refused) => {
           if (!refused) return next();
           if (refused.firstOfWindow) {
@@ -59,9 +72,13 @@ export class AddressRateLimit {
     };
   }
 
-  private async refusal(ip: string): Promise<{ why: RefusalReason; windowMs: number; firstOfWindow: boolean; details: Record<string, number> } | undefined> {
+  private async bannedRefusal(ip: string): Promise<Refused> {
+    return { why: 'address-banned', windowMs: WINDOW_MS, firstOfWindow: await this.firstOfWindow('address-banned', addressBucket(ip), WINDOW_MS), details: {} };
+  }
+
+  private async refusal(ip: string): Promise<Refused | undefined> {
     const bucket = addressBucket(ip);
-    if (this.throttle.banned(ip)) return { why: 'address-banned', windowMs: WINDOW_MS, firstOfWindow: await this.firstOfWindow('address-banned', bucket, WINDOW_MS), details: {} };
+    if (this.throttle.banned(ip)) return this.bannedRefusal(ip);
     if (this.perMinute > 0) {
       const count = await this.counters.increment(`rate:${bucket}`, WINDOW_MS);
       if (count > this.perMinute) return { why: 'rate-limited', windowMs: WINDOW_MS, firstOfWindow: count === this.perMinute + 1, details: { perMinute: this.perMinute } };

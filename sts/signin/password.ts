@@ -59,11 +59,14 @@ async function guarded<R extends AuthResult | ChangePasswordResult>(
   return { ...result, account, ...(booked ? { lockout: booked } : {}) };
 }
 
-/** What the audit records of the lockout's view of an attempt: its location, and in logOnly mode what enforce would have done. */
-export function lockoutDetails(check: Counted<unknown>): Record<string, string> | undefined {
-  if (!check.lockout) return undefined;
+/**
+ * What the audit records of a password attempt besides its result, reason and address: the method,
+ * and from the extranet the lockout's view — the location, and in logOnly mode what enforce would have done.
+ */
+export function attemptDetails(check: Counted<unknown>): Record<string, string> {
+  if (!check.lockout) return { method: 'password' };
   const wouldRefuse = check.lockout.smartRefusal && !check.lockout.refused;
-  return { location: check.lockout.location, ...(wouldRefuse ? { smartLockout: 'would-refuse' } : {}) };
+  return { method: 'password', location: check.lockout.location, ...(wouldRefuse ? { smartLockout: 'would-refuse' } : {}) };
 }
 
 /** The forms / WS-Trust username method. */

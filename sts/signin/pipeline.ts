@@ -3,7 +3,7 @@ import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
 import type { AddressThrottle } from './address-throttle.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
-import { changePassword, checkPassword, lockoutDetails, type Counted, type PasswordFailure } from './password.js';
+import { attemptDetails, changePassword, checkPassword, type Counted, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
 import { AuthMethod, type Authentication, type Presented, type SignInRequest } from './types.js';
 
@@ -131,7 +131,7 @@ export class SignInPipeline {
     const inside = this.insideCorporateNetwork(req.clientIp);
     const result = await checkPassword(this.deps, username, password, { clientIp: req.clientIp, extranet: !inside });
     if (!result.ok) {
-      await this.record(req, 'failure', this.auditedName(result, username), result.extranetLockout ? 'extranet-lockout' : result.reason, lockoutDetails(result));
+      await this.record(req, 'failure', this.auditedName(result, username), result.extranetLockout ? 'extranet-lockout' : result.reason, attemptDetails(result));
       return { ok: false, reason: result.reason };
     }
     const auth: Authentication = {
@@ -141,7 +141,7 @@ export class SignInPipeline {
       insideCorporateNetwork: inside,
       persistent,
     };
-    await this.record(req, 'success', result.user.upn, undefined, lockoutDetails(result));
+    await this.record(req, 'success', result.user.upn, undefined, attemptDetails(result));
     return { ok: true, auth };
   }
 
@@ -163,7 +163,7 @@ export class SignInPipeline {
       user: this.auditedName(result, username),
       clientIp,
       reason: result.ok ? undefined : result.extranetLockout ? 'extranet-lockout' : result.reason,
-      details: lockoutDetails(result),
+      details: attemptDetails(result),
     });
     if (result.ok) return { ok: true, ...(result.upn ? { upn: result.upn } : {}) };
     return { ok: false, reason: result.reason, ...(result.upn ? { upn: result.upn } : {}) };

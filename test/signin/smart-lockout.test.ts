@@ -6,7 +6,7 @@ import { USERNAME_13 } from '../../sts/protocols/wstrust/versions.js';
 import { extranetLockoutFromConfig } from '../../sts/signin/extranet-lockout.js';
 import { httpsRequest } from '../entra/https-client.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
-import { postLogin, WebClient } from '../support/web-client.js';
+import { ENTRA_SIGNIN, postLogin, readForm, WebClient } from '../support/web-client.js';
 import { fault } from '../wstrust/client.js';
 import { rst } from '../wstrust/rst.js';
 
@@ -66,7 +66,7 @@ describe('extranet smart lockout, enforce mode', () => {
     assert.deepEqual([refused.reason, refused.details?.location, refused.clientIp], ['extranet-lockout', 'unfamiliar', '203.0.113.6']);
     assert.match((await signIn(gh, '192.0.2.10', 'alice', alice.password)).body, TOKEN);
     const ok = await lastSignIn(gh);
-    assert.deepEqual([ok.outcome, ok.details?.location, ok.details?.protocol], ['success', 'familiar', 'wsfed']);
+    assert.deepEqual([ok.outcome, ok.details?.method, ok.details?.location, ok.details?.protocol, ok.clientIp], ['success', 'password', 'familiar', 'wsfed', '192.0.2.10']);
     const a = await activity(gh, alice.upn);
     assert.equal(a.unfamiliar.failures, 4, 'the refused attempt counts too; the familiar success resets only the familiar count');
     assert.ok(a.unfamiliar.lastFailure instanceof Date);
@@ -136,12 +136,20 @@ describe('banned addresses and failed-password throttling per address', () => {
       timeoutMs: 20_000,
     });
 
-  it('refuses a banned address before the password check, with a page and a fault, audited once', async () => {
-    for (const ip of ['198.51.100.1', '198.51.100.1', '198.51.100.254']) {
-      const res = await signIn(gh, ip, alice.upn, alice.password);
-      assert.equal(res.status, 403, ip);
-      assert.match(res.body, /Sign-in from your network is not allowed/);
+  it('refuses a banned address the sign-in page, the password post and WS-Trust, before any check, audited once', async () => {
+    for (const ip of ['198.51.100.1', '198.51.100.254']) {
+      const page = await new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': ip }).get(`${gh.url}${ENTRA_SIGNIN}`);
+      assert.equal(page.status, 403, ip);
+      assert.match(await page.text(), /Sign-in from your network is not allowed/);
     }
+    // The form fetched from an allowed address, posted from a banned one.
+    const headers = { 'X-Forwarded-For': '192.0.2.99' };
+    const client = new WebClient([gh.tlsCertPem], headers);
+    const { action, fields } = readForm(await (await client.get(`${gh.url}${ENTRA_SIGNIN}`)).text());
+    headers['X-Forwarded-For'] = '198.51.100.1';
+    const posted = await client.post(new URL(action, gh.url).href, { ...fields, UserName: alice.upn, Password: alice.password });
+    assert.equal(posted.status, 403);
+    assert.doesNotMatch(await posted.text(), TOKEN);
     const ws = await soap('2001:db8:bad::7', alice.upn, alice.password);
     assert.equal(ws.status, 500);
     assert.doesNotMatch(ws.text, /RequestedSecurityToken/);
