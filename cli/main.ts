@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.js';
 import { doctorCommand } from './doctor.js';
 import { federationCommand } from './federation.js';
 import { initCommand } from './init.js';
+import { lockoutCommand } from './lockout.js';
 import { keysExportCommand, keysGenerateCommand, keysImportCommand, keysListCommand, keysPromoteCommand, keysRekeyCommand, keysRetireCommand, keysStatusCommand } from './keys.js';
 import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
@@ -65,6 +66,7 @@ program
 program.addCommand(syncCommand());
 program.addCommand(federationCommand());
 program.addCommand(storeCommand());
+program.addCommand(lockoutCommand());
 
 try {
   await program.parseAsync();

@@ -222,14 +222,27 @@ const branding = z
 
 const lockout = z
   .object({
-    extranetThreshold: z.number().int().min(0).default(10).describe('Failed passwords for one user from outside corporateNetwork before further extranet attempts are refused without asking AD (AD FS extranet lockout; 0: off). Keep it below AD’s own lockout threshold.'),
+    extranetThreshold: z.number().int().min(0).default(10).describe('Failed passwords for one user from outside corporateNetwork, from addresses unfamiliar to the account (in logOnly mode: from anywhere), before further such attempts are refused without asking AD (AD FS ExtranetLockoutThreshold; 0: no extranet lockout, no familiar addresses learnt). Keep it below AD’s own lockout threshold.'),
     observationWindowMinutes: z.number().int().min(1).default(30).describe('How long failed extranet attempts are remembered.'),
+    mode: z
+      .enum(['enforce', 'logOnly'])
+      .default('enforce')
+      .describe('Extranet smart lockout (AD FS ExtranetLockoutMode): enforce counts failures from familiar and unfamiliar locations apart, extranetThreshold for unfamiliar ones and familiarThreshold for addresses the account signed in from before, so a spray from elsewhere cannot lock the real user out (AdfsSmartLockoutEnforce); logOnly learns familiar addresses and audits what enforce would refuse, while one counter per account whatever the location refuses at extranetThreshold (AdfsSmartLockoutLogOnly).'),
+    familiarThreshold: z.number().int().min(1).optional().describe('Failed passwords from the account’s familiar addresses before those are refused too (enforce mode); default extranetThreshold. AD counts both locations: keep familiarThreshold + extranetThreshold below AD’s lockout threshold, and observationWindowMinutes at least AD’s “reset lockout counter after”.'),
+    familiarAddresses: z.number().int().min(1).max(100).default(20).describe('Familiar addresses kept per account, the least recently used forgotten first (AD FS keeps 20). An IPv6 address counts by its /64.'),
+    familiarAddressDays: z.number().int().min(1).default(90).describe('A familiar address the account has not signed in from for this many days is forgotten (addresses are personal data: kept no longer than useful).'),
   })
   .strict();
 
 const rateLimit = z
   .object({
     perAddressPerMinute: z.number().int().min(0).default(600).describe('Credential-bearing requests (login and change-password form posts, WS-Trust) one client address may send per minute before it is answered 429 with Retry-After, across every node sharing the store; 0: off. Parsing and a directory bind are the work an unauthenticated client can make us do.'),
+    failedPerAddress: z.number().int().min(0).default(100).describe('Failed passwords (wrong password, unknown user, refused by the extranet lockout) one client address may cause within failedWindowMinutes before its credential-bearing requests are answered 429 until the window ends, across every node; 0: off. A password spray tries few passwords on many accounts, so no account lockout sees it: this bound does (an IPv6 client counts by its /64).'),
+    failedWindowMinutes: z.number().int().min(1).default(15).describe('The window of failedPerAddress, and how long a throttled address waits at most.'),
+    bannedAddresses: z
+      .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range'))
+      .default([])
+      .describe('Client addresses or CIDR ranges refused before anything is parsed or asked of the directory (AD FS BannedIpList): the login and change-password posts get a page, WS-Trust a fault, every refusal window audited once.'),
   })
   .strict();
 

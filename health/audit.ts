@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { deriveKey } from '../keys/sealing.js';
 import type { AuditEvent, AuditStore } from '../store/types.js';
 
 export type AuditInput = Omit<AuditEvent, 'at' | 'id'> & { at?: Date };
@@ -57,6 +59,11 @@ export class Audit {
       this.log.error({ err, type: event.type }, 'audit event could not be stored');
     }
   }
+}
+
+/** The audit trail of the config's federated domains, keyed from the key-encryption key: the server and the CLI record alike. */
+export function auditFromConfig(config: Pick<Config, 'federation'>, store: AuditStore, log: Logger, kek: Buffer): Audit {
+  return new Audit(store, log, deriveKey(kek, 'audit pseudonyms'), config.federation.domains.map((d) => d.name.toLowerCase()));
 }
 
 function bounded(event: AuditEvent): AuditEvent {

@@ -1,5 +1,5 @@
 import { memorySyncStore } from './memory-sync.js';
-import { KeyConflictError, type AuditEvent, type CounterStore, type KeyRecord, type SessionRecord, type Store } from './types.js';
+import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type SessionRecord, type Store } from './types.js';
 
 /** As the SQL stores' unique indexes: one active and one next key per use. */
 function assertUniqueState(all: KeyRecord[]): void {
@@ -43,6 +43,33 @@ export function memoryStore(): Store {
     async deleteExpired(now) {
       let n = 0;
       for (const [key, c] of counters) if (c.expiresAt <= now.getTime() && counters.delete(key)) n++;
+      return n;
+    },
+  };
+
+  const activity = new Map<string, ActivityEntry[]>();
+  const newestFirst = (a: ActivityEntry, b: ActivityEntry) => b.at.getTime() - a.at.getTime() || a.address.localeCompare(b.address);
+  const activityStore: AccountActivityStore = {
+    async list(account, now = new Date()) {
+      return (activity.get(account) ?? []).filter((e) => e.expiresAt > now).sort(newestFirst).map((e) => ({ ...e }));
+    },
+    async put(account, entry, keep) {
+      const same = (e: ActivityEntry) => e.kind === entry.kind && e.address === entry.address;
+      const entries = [...(activity.get(account) ?? []).filter((e) => !same(e)), { ...entry }];
+      const ofKind = entries.filter((e) => e.kind === entry.kind).sort(newestFirst);
+      const dropped = new Set(keep === undefined ? [] : ofKind.slice(keep));
+      activity.set(account, entries.filter((e) => !dropped.has(e)));
+    },
+    async remove(account, kinds) {
+      activity.set(account, kinds ? (activity.get(account) ?? []).filter((e) => !kinds.includes(e.kind)) : []);
+    },
+    async deleteExpired(now) {
+      let n = 0;
+      for (const [account, entries] of activity) {
+        const live = entries.filter((e) => e.expiresAt > now);
+        n += entries.length - live.length;
+        activity.set(account, live);
+      }
       return n;
     },
   };
@@ -112,6 +139,7 @@ export function memoryStore(): Store {
       },
     },
     counters: counterStore,
+    activity: activityStore,
     sync: memorySyncStore(),
     async close() {},
   };

@@ -1,4 +1,4 @@
-import type { AuditEvent, KeyRecord, SessionRecord, SyncJournalEntry, SyncObjectRecord, SyncRunRecord } from './types.js';
+import type { ActivityEntry, AuditEvent, KeyRecord, SessionRecord, SyncJournalEntry, SyncObjectRecord, SyncRunRecord } from './types.js';
 
 /*
  * The row shapes SQLite and PostgreSQL share (same tables, same columns: times in milliseconds,
@@ -28,6 +28,7 @@ export type AuditRow = {
   details: string | null;
 };
 export type SessionRow = { id: string; user: string; created_at: number; expires_at: number; data: string };
+export type ActivityRow = { account: string; kind: ActivityEntry['kind']; address: string; at: number; expires_at: number };
 export type JournalRow = { id: string; run_id: string; anchor: string; op: string; detail: string; at: number };
 
 export const keyFromRow = (r: KeyRow): KeyRecord => ({
@@ -55,6 +56,7 @@ export const auditFromRow = (r: AuditRow): AuditEvent => ({
 /** The audit row's columns in insert order (at, type, outcome, user, relying_party, client_ip, reason, details). */
 export const auditValues = (e: AuditEvent) => [e.at.getTime(), e.type, e.outcome, e.user ?? null, e.relyingParty ?? null, e.clientIp ?? null, e.reason ?? null, e.details ? JSON.stringify(e.details) : null];
 export const sessionFromRow = (r: SessionRow): SessionRecord => ({ id: r.id, user: r.user, createdAt: new Date(r.created_at), expiresAt: new Date(r.expires_at), data: JSON.parse(r.data) as Record<string, unknown> });
+export const activityFromRow = (r: ActivityRow): ActivityEntry => ({ kind: r.kind, address: r.address, at: new Date(r.at), expiresAt: new Date(r.expires_at) });
 export const journalFromRow = (r: JournalRow): SyncJournalEntry => ({ id: r.id, runId: r.run_id, anchor: r.anchor, op: r.op, detail: JSON.parse(r.detail) as Record<string, unknown>, at: new Date(r.at) });
 
 type ObjectJson = Omit<SyncObjectRecord, 'error'> & { error: (Omit<NonNullable<SyncObjectRecord['error']>, 'at'> & { at: number }) | null };

@@ -111,6 +111,36 @@ export interface CounterStore {
   deleteExpired(now: Date): Promise<number>;
 }
 
+/**
+ * What the extranet smart lockout keeps per account (AD FS's AccountActivity table): the addresses
+ * it signed in from (`familiar`) and the time of the last failed password per location
+ * (`failed-familiar` / `failed-unfamiliar`, address empty). `account` is a keyed pseudonym of the
+ * account, never a typed name.
+ */
+export type ActivityKind = 'familiar' | 'failed-familiar' | 'failed-unfamiliar';
+
+export interface ActivityEntry {
+  kind: ActivityKind;
+  address: string;
+  /** When it was last seen: the last success from the address, or the last failure. */
+  at: Date;
+  /** Entries are forgotten after this (familiar addresses age out, failures leave the observation window). */
+  expiresAt: Date;
+}
+
+export interface AccountActivityStore {
+  /** The account's live entries, newest first. */
+  list(account: string, now?: Date): Promise<ActivityEntry[]>;
+  /**
+   * Writes the entry, replacing one of the same account, kind and address; with `keep`, then only
+   * the newest `keep` entries of that kind stay (AD FS keeps 20 familiar addresses, oldest out first).
+   */
+  put(account: string, entry: ActivityEntry, keep?: number): Promise<void>;
+  /** Removes the account's entries of these kinds, every kind when none is named. */
+  remove(account: string, kinds?: ActivityKind[]): Promise<void>;
+  deleteExpired(now: Date): Promise<number>;
+}
+
 export type SyncObjectKind = 'user' | 'group';
 
 /** A per-object export failure (e.g. a UPN conflict), kept until a later run succeeds. */
@@ -206,6 +236,7 @@ export interface Store {
   keys: KeyStore;
   sessions: SessionStore;
   counters: CounterStore;
+  activity: AccountActivityStore;
   sync: SyncStateStore;
   close(): Promise<void>;
 }

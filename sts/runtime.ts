@@ -2,11 +2,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { directoryFromConfig } from '../directory/from-config.js';
 import type { Directory } from '../directory/types.js';
-import { Audit } from '../health/audit.js';
+import { auditFromConfig, type Audit } from '../health/audit.js';
 import { entraLinkFromConfig } from '../federation/certificates.js';
 import { rolloverFor, signingKeyOptions } from '../keys/from-config.js';
 import { keepKeys, KeyRing } from '../keys/key-ring.js';
-import { deriveKey } from '../keys/sealing.js';
 import { ensureActiveSigningKey } from '../keys/signing-keys.js';
 import { HOUSEKEEPING_INTERVAL_MS, housekeep } from '../store/housekeeping.js';
 import { openStore, type Store } from '../store/index.js';
@@ -55,7 +54,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       config,
       log,
       store,
-      audit: new Audit(store.audit, log.child({ part: 'audit' }), deriveKey(keyOpts.kek, 'audit pseudonyms'), config.federation.domains.map((d) => d.name.toLowerCase())),
+      audit: auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek),
       directory,
       keys: ring,
       keyCycle: keeper.cycle,

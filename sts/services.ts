@@ -6,19 +6,18 @@ import { changePasswordRouter } from './http/change-password-route.js';
 import { Csrf } from './http/csrf.js';
 import { metadataRouter } from './http/metadata-routes.js';
 import { passiveRouter } from './http/passive-route.js';
-import { AddressRateLimit } from './http/rate-limit.js';
+import { AddressRateLimit, refusalPage } from './http/rate-limit.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { wstrustRouter } from './http/wstrust-route.js';
 import type { Runtime } from './runtime.js';
-import { corporateNetwork } from './signin/network.js';
-import { ExtranetLockout } from './signin/extranet-lockout.js';
+import { AddressThrottle } from './signin/address-throttle.js';
+import { addressRanges } from './signin/network.js';
+import { extranetLockoutFromConfig } from './signin/extranet-lockout.js';
 import { SignInPipeline } from './signin/pipeline.js';
 import { SsoSessions } from './signin/session.js';
 import { TokenService } from './tokens/token-service.js';
 import { TrustRegistry } from './trusts/trust.js';
 import { assetsRouter } from './ui/assets.js';
-import { sendPage } from './ui/layout.js';
-import { messagePage } from './ui/message-page.js';
 import { resolveTexts } from './ui/texts.js';
 
 /**
@@ -29,24 +28,25 @@ export function buildServices(rt: Runtime) {
   const { config } = rt;
   const trusts = TrustRegistry.fromConfig(config);
   const branding = { ...config.branding, texts: resolveTexts(config.branding.texts, config.file) };
+  const throttle = new AddressThrottle(rt.store.counters, { failedPerAddress: config.rateLimit.failedPerAddress, failedWindowMs: config.rateLimit.failedWindowMinutes * 60_000, bannedAddresses: config.rateLimit.bannedAddresses });
   const pipeline = new SignInPipeline({
     directory: rt.directory,
     audit: rt.audit,
-    insideCorporateNetwork: corporateNetwork(config.corporateNetwork),
-    lockout: new ExtranetLockout(rt.store.counters, { threshold: config.lockout.extranetThreshold, observationWindowMs: config.lockout.observationWindowMinutes * 60_000 }, deriveKey(rt.kek, 'lockout counter names')),
+    insideCorporateNetwork: addressRanges(config.corporateNetwork),
+    lockout: extranetLockoutFromConfig(config.lockout, rt.store, rt.kek),
+    throttle,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
   const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
   const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit });
   const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
-  const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute);
-  const rateLimit = limits.guard((_req, res) => {
-    sendPage(res, messagePage(branding, { title: branding.texts['rateLimit.title'], message: branding.texts['rateLimit.message'] }), { status: 429 });
-  });
+  const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
+  const rateLimit = limits.guard(refusalPage(branding));
+  const ban = limits.banGuard(refusalPage(branding));
   const routers: Router[] = [
     assetsRouter(),
-    passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit }),
+    passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit, ban }),
     metadataRouter({ config, store: rt.store, signer: () => rt.keys.signer() }),
     changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits, log: rt.log.child({ part: 'wstrust' }) }),

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { auditFromRow, auditValues, keyFromRow, sessionFromRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
+import { trimActivity } from '../activity-schema.js';
+import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow, type ActivityRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, StoreUnavailableError, type Store } from '../types.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { postgresSyncStore } from './sync.js';
@@ -218,6 +219,28 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
       },
       async deleteExpired(now) {
         return (await db.query('DELETE FROM counters WHERE expires_at <= $1', [now.getTime()])).rowCount ?? 0;
+      },
+    },
+    activity: {
+      async list(account, now = new Date()) {
+        return (await db.query<ActivityRow>('SELECT * FROM account_activity WHERE account = $1 AND expires_at > $2 ORDER BY at DESC, address', [account, now.getTime()])).rows.map(activityFromRow);
+      },
+      async put(account, e, keep) {
+        // One transaction: a concurrent put of the same account cannot leave more than `keep` behind.
+        await db.transaction(async (c) => {
+          await c.query(
+            `INSERT INTO account_activity (account, kind, address, at, expires_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (account, kind, address) DO UPDATE SET at = excluded.at, expires_at = excluded.expires_at`,
+            [account, e.kind, e.address, e.at.getTime(), e.expiresAt.getTime()],
+          );
+          if (keep !== undefined) await c.query(trimActivity((name) => ({ account: '$1', kind: '$2', keep: '$3' })[name]), [account, e.kind, keep]);
+        });
+      },
+      async remove(account, kinds) {
+        await db.query('DELETE FROM account_activity WHERE account = $1 AND ($2::text[] IS NULL OR kind = ANY($2))', [account, kinds ?? null]);
+      },
+      async deleteExpired(now) {
+        return (await db.query('DELETE FROM account_activity WHERE expires_at <= $1', [now.getTime()])).rowCount ?? 0;
       },
     },
     sync: postgresSyncStore(db),

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 
 /**
@@ -45,6 +46,7 @@ const migrations: string[] = [
    CREATE INDEX sync_runs_started ON sync_runs (started_at);
    CREATE TABLE sync_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);`,
   ONE_ACTIVE_ONE_NEXT,
+  accountActivityTable({ time: 'BIGINT' }),
 ];
 
 export const LATEST_VERSION = migrations.length;

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { auditFromRow, auditValues, keyFromRow, sessionFromRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
+import { trimActivity } from '../activity-schema.js';
+import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow, type ActivityRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, type Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { sqliteSyncStore } from './sync.js';
@@ -56,6 +57,14 @@ export function sqliteStore(path: string): Store {
     ),
     counterDelete: db.prepare('DELETE FROM counters WHERE key = ?'),
     counterExpire: db.prepare('DELETE FROM counters WHERE expires_at <= ?'),
+    activityList: db.prepare('SELECT * FROM account_activity WHERE account = ? AND expires_at > ? ORDER BY at DESC, address'),
+    activityPut: db.prepare(
+      `INSERT INTO account_activity (account, kind, address, at, expires_at) VALUES (@account, @kind, @address, @at, @expires)
+       ON CONFLICT (account, kind, address) DO UPDATE SET at = excluded.at, expires_at = excluded.expires_at`,
+    ),
+    activityTrim: db.prepare(trimActivity((name) => `@${name}`)),
+    activityRemove: db.prepare('DELETE FROM account_activity WHERE account = ? AND (? IS NULL OR kind IN (SELECT value FROM json_each(?)))'),
+    activityExpire: db.prepare('DELETE FROM account_activity WHERE expires_at <= ?'),
     onceInsert: db.prepare(
       `INSERT INTO counters (key, value, expires_at) VALUES (@key, 1, @expires)
        ON CONFLICT (key) DO UPDATE SET value = 1, expires_at = @expires WHERE counters.expires_at <= @now`,
@@ -143,6 +152,24 @@ export function sqliteStore(path: string): Store {
       },
       async deleteExpired(now) {
         return q.counterExpire.run(now.getTime()).changes;
+      },
+    },
+    activity: {
+      async list(account, now = new Date()) {
+        return (q.activityList.all(account, now.getTime()) as ActivityRow[]).map(activityFromRow);
+      },
+      async put(account, e, keep) {
+        db.transaction(() => {
+          q.activityPut.run({ account, kind: e.kind, address: e.address, at: e.at.getTime(), expires: e.expiresAt.getTime() });
+          if (keep !== undefined) q.activityTrim.run({ account, kind: e.kind, keep });
+        })();
+      },
+      async remove(account, kinds) {
+        const list = kinds ? JSON.stringify(kinds) : null;
+        q.activityRemove.run(account, list, list);
+      },
+      async deleteExpired(now) {
+        return q.activityExpire.run(now.getTime()).changes;
       },
     },
     sync: sqliteSyncStore(db),

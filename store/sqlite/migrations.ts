@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 
 /**
@@ -78,6 +79,8 @@ const migrations: string[] = [
    DROP TABLE keys;
    ALTER TABLE keys_v2 RENAME TO keys;`,
   ONE_ACTIVE_ONE_NEXT,
+  // Extranet smart lockout (sts/signin/extranet-lockout.ts): familiar addresses and last failures per account.
+  accountActivityTable({ time: 'INTEGER' }),
 ];
 
 export const SQLITE_LATEST = migrations.length;

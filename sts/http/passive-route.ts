@@ -24,6 +24,8 @@ export interface PassiveDeps {
   audit: Audit;
   branding: Branding;
   rateLimit: RequestHandler;
+  /** Banned client addresses get no page and no SSO either. */
+  ban: RequestHandler;
 }
 
 /**
@@ -47,7 +49,7 @@ export function passiveRouter(deps: PassiveDeps): Router {
     }
   };
   const paths = [AdfsPath.passive.replace(/\/$/, ''), AdfsPath.passive];
-  r.get(paths, handle);
+  r.get(paths, deps.ban, handle);
   // A POST is where a password arrives: the per-address bound applies before its body is read.
   r.post(paths, deps.rateLimit, form, handle);
   r.use(paths, async (err: unknown, req: Request, res: Response, next: NextFunction) => {

@@ -1,60 +1,96 @@
-import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Audit } from '../../health/audit.js';
 import type { CounterStore } from '../../store/types.js';
+import type { AddressThrottle } from '../signin/address-throttle.js';
+import { addressBucket } from '../signin/network.js';
+import { sendPage, type Branding } from '../ui/layout.js';
+import { messagePage } from '../ui/message-page.js';
 
 /** The fixed window of the per-address count; Retry-After names its length, the longest wait. */
 const WINDOW_MS = 60_000;
 
-/**
- * The bucket an address counts in: an IPv4 address, or the /64 of an IPv6 one — the smallest
- * network a site is given (RFC 6177), which one client can fill with 2^64 addresses of its own.
- */
-export function addressBucket(ip: string): string {
-  const plain = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-  if (!isIPv6(plain)) return plain;
-  const sl = new SocketAddress({ address: plain, family: 'ipv6' });
-  // Expand :: so the first four groups are the /64.
-  const [head = '', tail = ''] = sl.address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = sl.address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':')}::/64`;
-}
+/** Why a client address is refused: banned, too many requests this minute, too many failed passwords this window. */
+export type RefusalReason = 'address-banned' | 'rate-limited' | 'address-throttled';
+
+/** A refusal: why, the wait it names, whether it is the first of its window (the one audited). */
+type Refused = { why: RefusalReason; windowMs: number; firstOfWindow: boolean; details: Record<string, number> };
 
 /** How a refused request is answered: a page for browsers, a SOAP fault for rich clients. */
-export type Refusal = (req: Request, res: Response) => void;
+export type Refusal = (req: Request, res: Response, why: RefusalReason) => void;
+
+/** The browser's answer: 403 for a banned address, else 429 (Retry-After is set already), each with its page. */
+export function refusalPage(branding: Branding): Refusal {
+  const t = branding.texts;
+  return (_req, res, why) => {
+    const [status, title, message] =
+      why === 'address-banned' ? [403, t['banned.title'], t['banned.message']] : [429, t['rateLimit.title'], why === 'address-throttled' ? t['throttled.message'] : t['rateLimit.message']];
+    sendPage(res, messagePage(branding, { title, message }), { status });
+  };
+}
 
 /**
  * Per client address, a bound on the requests an unauthenticated client can make us parse and
- * check a password for (login and change-password posts, WS-Trust): counted in the store, so the
- * bound holds across every node of a farm. Mounted before the body is read, so a refused request
- * costs one counter update. The first refusal of a window is audited; the rest of the flood is not,
- * so an attacker cannot turn it into one audit write per request.
+ * check a password for (login and change-password posts, WS-Trust): a banned address is refused,
+ * then a count per minute, then the failed passwords of the throttle's window
+ * (sts/signin/address-throttle.ts) — all counted in the store, so the bounds hold across every node
+ * of a farm. Mounted before the body is read, so a refused request costs a counter update or two.
+ * The first refusal of a window is audited; the rest of the flood is not, so an attacker cannot
+ * turn it into one audit write per request.
  */
 export class AddressRateLimit {
   constructor(
     private readonly counters: CounterStore,
     private readonly audit: Audit,
     private readonly perMinute: number,
+    private readonly throttle: AddressThrottle,
   ) {}
 
+  /** Every bound: for the requests that carry a password. */
   guard(refuse: Refusal): RequestHandler {
+    return this.handler(refuse, (ip) => this.refusal(ip));
+  }
+
+  /** Only the banned addresses: for the sign-in pages and SSO, which carry no password and are not counted (AD FS refuses a banned address any sign-in). */
+  banGuard(refuse: Refusal): RequestHandler {
+    return this.handler(refuse, async (ip) => (this.throttle.banned(ip) ? this.bannedRefusal(ip) : undefined));
+  }
+
+  private handler(refuse: Refusal, check: (ip: string) => Promise<Refused | undefined>): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
-      if (this.perMinute === 0) return next();
       const ip = req.ip ?? '';
-      this.counters
-        .increment(`rate:${addressBucket(ip)}`, WINDOW_MS)
-        .then(async (count) => {
-          if (count <= this.perMinute) return next();
-          if (count === this.perMinute + 1) {
-            await this.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'rate-limited', clientIp: ip, details: { path: req.path, perMinute: this.perMinute } });
+      check(ip)
+        .then(async (refused) => {
+          if (!refused) return next();
+          if (refused.firstOfWindow) {
+            await this.audit.record({ type: 'request.rejected', outcome: 'failure', reason: refused.why, clientIp: ip, details: { path: req.path, ...refused.details } });
           }
-          res.set('Retry-After', String(WINDOW_MS / 1000));
-          refuse(req, res);
+          if (refused.why !== 'address-banned') res.set('Retry-After', String(refused.windowMs / 1000));
+          refuse(req, res, refused.why);
         })
         // A store outage, or a failure while refusing, goes to the error handlers (a 503 page), never unhandled.
         .catch(next);
     };
+  }
+
+  private async bannedRefusal(ip: string): Promise<Refused> {
+    return { why: 'address-banned', windowMs: WINDOW_MS, firstOfWindow: await this.firstOfWindow('address-banned', addressBucket(ip), WINDOW_MS), details: {} };
+  }
+
+  private async refusal(ip: string): Promise<Refused | undefined> {
+    const bucket = addressBucket(ip);
+    if (this.throttle.banned(ip)) return this.bannedRefusal(ip);
+    if (this.perMinute > 0) {
+      const count = await this.counters.increment(`rate:${bucket}`, WINDOW_MS);
+      if (count > this.perMinute) return { why: 'rate-limited', windowMs: WINDOW_MS, firstOfWindow: count === this.perMinute + 1, details: { perMinute: this.perMinute } };
+    }
+    if (await this.throttle.throttled(ip)) {
+      const windowMs = this.throttle.windowMs;
+      return { why: 'address-throttled', windowMs, firstOfWindow: await this.firstOfWindow('address-throttled', bucket, windowMs), details: { windowMinutes: windowMs / 60_000 } };
+    }
+    return undefined;
+  }
+
+  private firstOfWindow(why: RefusalReason, bucket: string, windowMs: number): Promise<boolean> {
+    return this.counters.useOnce(`refused:${why}:${bucket}`, new Date(Date.now() + windowMs));
   }
 }

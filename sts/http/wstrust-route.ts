@@ -3,7 +3,7 @@ import type { Audit } from '../../health/audit.js';
 import type { Logger } from '../../health/log.js';
 import { DirectoryUnavailable } from '../../directory/pool.js';
 import { StoreUnavailableError } from '../../store/index.js';
-import { BadRequest, InternalFailure, NoSuchTrust, ProtocolError, ServiceUnavailable, TooManyRequests } from '../protocols/errors.js';
+import { BadRequest, InternalFailure, NoSuchTrust, ProtocolError, RequestDenied, ServiceUnavailable, TooManyRequests } from '../protocols/errors.js';
 import { MAX_RST_BYTES } from '../protocols/wstrust/envelope.js';
 import { FailedAuthentication, soapFault } from '../protocols/wstrust/faults.js';
 import { issueForPassword, type WsTrustDeps } from '../protocols/wstrust/issue.js';
@@ -26,7 +26,9 @@ export function wstrustRouter(deps: WsTrustRouterDeps): Router {
   const body = express.raw({ type: 'application/soap+xml', limit: MAX_RST_BYTES });
   for (const endpoint of USERNAME_ENDPOINTS) {
     // The per-address bound applies before the body is read or parsed; the answer is a SOAP fault.
-    const limited = deps.rateLimit.guard((_req, res) => answerFault(res, new TooManyRequests('Too many requests from this address.'), endpoint, undefined));
+    const limited = deps.rateLimit.guard((_req, res, why) =>
+      answerFault(res, why === 'address-banned' ? new RequestDenied(why, 'Requests from this address are not allowed.') : new TooManyRequests('Too many requests from this address.'), endpoint, undefined),
+    );
     r.post(endpoint.path, limited, body, (req, res) => handle(deps, endpoint, req, res));
     r.use(endpoint.path, (err: unknown, req: Request, res: Response, next: NextFunction) => {
       // express.raw's own refusals (too large, bad encoding) carry a 4xx status.

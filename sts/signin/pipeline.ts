@@ -1,8 +1,9 @@
 import { DirectoryUnavailable } from '../../directory/pool.js';
 import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
+import type { AddressThrottle } from './address-throttle.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
-import { changePassword, checkPassword, type Counted, type PasswordFailure } from './password.js';
+import { attemptDetails, changePassword, checkPassword, type Counted, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
 import { AuthMethod, type Authentication, type Presented, type SignInRequest } from './types.js';
 
@@ -56,6 +57,7 @@ export class SignInPipeline {
       audit: Audit;
       insideCorporateNetwork: (ip: string) => boolean;
       lockout: ExtranetLockout;
+      throttle: AddressThrottle;
     },
   ) {}
 
@@ -127,9 +129,9 @@ export class SignInPipeline {
 
   private async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent: boolean): Promise<MethodResult> {
     const inside = this.insideCorporateNetwork(req.clientIp);
-    const result = await checkPassword(this.deps, username, password, !inside);
+    const result = await checkPassword(this.deps, username, password, { clientIp: req.clientIp, extranet: !inside });
     if (!result.ok) {
-      await this.record(req, 'failure', this.auditedName(result, username), result.extranetLockout ? 'extranet-lockout' : result.reason);
+      await this.record(req, 'failure', this.auditedName(result, username), result.extranetLockout ? 'extranet-lockout' : result.reason, attemptDetails(result));
       return { ok: false, reason: result.reason };
     }
     const auth: Authentication = {
@@ -139,7 +141,7 @@ export class SignInPipeline {
       insideCorporateNetwork: inside,
       persistent,
     };
-    await this.record(req, 'success', result.user.upn);
+    await this.record(req, 'success', result.user.upn, undefined, attemptDetails(result));
     return { ok: true, auth };
   }
 
@@ -154,13 +156,14 @@ export class SignInPipeline {
    * key: otherwise it would be a password-guessing side door around it.
    */
   async changePassword(clientIp: string, username: unknown, oldPassword: unknown, newPassword: unknown): Promise<ChangePasswordResult> {
-    const result = await changePassword(this.deps, username, oldPassword, newPassword, !this.insideCorporateNetwork(clientIp));
+    const result = await changePassword(this.deps, username, oldPassword, newPassword, { clientIp, extranet: !this.insideCorporateNetwork(clientIp) });
     await this.deps.audit.record({
       type: 'password.change',
       outcome: result.ok ? 'success' : 'failure',
       user: this.auditedName(result, username),
       clientIp,
       reason: result.ok ? undefined : result.extranetLockout ? 'extranet-lockout' : result.reason,
+      details: attemptDetails(result),
     });
     if (result.ok) return { ok: true, ...(result.upn ? { upn: result.upn } : {}) };
     return { ok: false, reason: result.reason, ...(result.upn ? { upn: result.upn } : {}) };

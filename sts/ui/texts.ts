@@ -63,6 +63,9 @@ export const defaultTexts = {
   'password.mismatch': 'The new password and its confirmation do not match.',
   'rateLimit.title': 'Too many attempts',
   'rateLimit.message': 'There were too many sign-in attempts from your network. Wait a minute, then try again.',
+  'throttled.message': 'There were too many failed sign-ins from your network. Try again later.',
+  'banned.title': 'Sign-in refused',
+  'banned.message': 'Sign-in from your network is not allowed. Contact your administrator if you think this is wrong.',
   ...failures,
   ...changeFailures,
 };

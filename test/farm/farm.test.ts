@@ -74,6 +74,8 @@ describe('a farm: two nodes on one PostgreSQL, any node serves any request', () 
       federation: { domains: [{ name: bed.realm }] },
       keys: { keyEncryptionKey: randomBytes(32).toString('base64'), refreshSeconds: REFRESH_SECONDS },
       lockout: { extranetThreshold: 3, observationWindowMinutes: 30 },
+      // The test is the load balancer: X-Forwarded-For names the client (smart lockout's locations).
+      server: { trustedProxies: ['127.0.0.1'] },
       log: { level: 'warn' },
     };
     // One after the other: the first makes the signing key, the second finds it.
@@ -131,6 +133,19 @@ describe('a farm: two nodes on one PostgreSQL, any node serves any request', () 
     const [last] = await store.audit.recent(1, { type: 'signin', user: jose.upn });
     await store.close();
     assert.equal(last?.reason, 'extranet-lockout');
+  });
+
+  it('honours on node B a familiar address learnt on node A, while failures from elsewhere on both lock the unfamiliar ones', async () => {
+    const carol = bed.users.carol!;
+    const from = (ip: string) => new WebClient([tls.certPem], { 'X-Forwarded-For': ip });
+    assert.ok(await signedIn(await postLogin(from('192.0.2.70'), a.url, carol.upn, carol.password)), 'signed in on A from home');
+    for (const node of [b, a, b]) await postLogin(from('203.0.113.70'), node.url, carol.upn, `wrong-${randomBytes(4).toString('hex')}`);
+    assert.doesNotMatch(await (await postLogin(from('203.0.113.71'), a.url, carol.upn, carol.password)).text(), /name="wresult"/, 'unfamiliar addresses are locked on A by failures on both');
+    assert.ok(await signedIn(await postLogin(from('192.0.2.70'), b.url, carol.upn, carol.password)), 'B knows the address A learnt');
+    const store = admin();
+    const [last] = await store.audit.recent(1, { type: 'signin', user: carol.upn });
+    await store.close();
+    assert.deepEqual([last?.outcome, last?.details?.location], ['success', 'familiar']);
   });
 
   it(`signs on node B with a key promoted through node A within keys.refreshSeconds (${REFRESH_SECONDS} s)`, async () => {

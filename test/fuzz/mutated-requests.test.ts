@@ -111,9 +111,9 @@ describe('mutation fuzzing of `gatehouse serve` (child process, Samba AD directo
       entra: { replyUrl: ENTRA_REPLY },
       trusts: [{ identifier: APP, name: 'Fuzzed app', replyUrls: [...APP_REPLIES], ruleSet: 'mapped', nameIdAttribute: 'upn', claims: [{ attribute: 'upn', claimType: 'http://schemas.xmlsoap.org/claims/UPN' }] }],
       // Thousands of wrong passwords for alice from one address: neither the extranet lockout
-      // nor the per-address rate limit may turn the run into a run of refusals.
+      // nor the per-address rate limit nor the failed-password throttle may turn the run into a run of refusals.
       lockout: { extranetThreshold: 0 },
-      rateLimit: { perAddressPerMinute: 0 },
+      rateLimit: { perAddressPerMinute: 0, failedPerAddress: 0 },
       log: { level: 'warn' },
     });
     wire = new Wire(gh.url, gh.tlsCertPem, CONCURRENCY);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Directory } from '../../directory/types.js';
 import { memoryStore } from '../../store/memory.js';
+import { AddressThrottle } from '../../sts/signin/address-throttle.js';
 import { ExtranetLockout } from '../../sts/signin/extranet-lockout.js';
 import { checkPassword } from '../../sts/signin/password.js';
 
@@ -32,8 +33,16 @@ function watchedDirectory(): Directory & { calls: number } {
   return d;
 }
 
+const lockoutOptions = { mode: 'enforce', threshold: 3, familiarThreshold: 3, observationWindowMs: 60_000, familiarAddresses: 20, familiarLifetimeMs: 86_400_000 } as const;
+const extranet = { clientIp: '203.0.113.5', extranet: true };
+
 function deps(directory: Directory) {
-  return { directory, lockout: new ExtranetLockout(memoryStore().counters, { threshold: 3, observationWindowMs: 60_000 }, Buffer.alloc(32, 1)) };
+  const store = memoryStore();
+  return {
+    directory,
+    lockout: new ExtranetLockout(store.counters, store.activity, lockoutOptions, Buffer.alloc(32, 1)),
+    throttle: new AddressThrottle(store.counters, { failedPerAddress: 0, failedWindowMs: 60_000, bannedAddresses: [] }),
+  };
 }
 
 describe('password input checks before the directory', () => {
@@ -47,14 +56,14 @@ describe('password input checks before the directory', () => {
   ] as const) {
     it(`refuses ${what} without asking the directory`, async () => {
       const d = watchedDirectory();
-      assert.deepEqual(await checkPassword(deps(d), username, password, true), { ok: false, reason: 'invalid-input' });
+      assert.deepEqual(await checkPassword(deps(d), username, password, extranet), { ok: false, reason: 'invalid-input' });
       assert.equal(d.calls, 0);
     });
   }
 
   it('passes a well-formed attempt on, user name trimmed', async () => {
     const d = watchedDirectory();
-    const result = await checkPassword(deps(d), ' alice@corp.example.com ', 'x', true);
+    const result = await checkPassword(deps(d), ' alice@corp.example.com ', 'x', extranet);
     assert.equal(result.ok, false);
     assert.equal(result.account?.key, 'name:alice@corp.example.com');
     assert.equal(d.calls, 2, 'located, then asked');
@@ -78,7 +87,7 @@ describe('extranet lockout under concurrent guesses', () => {
     };
     const d = deps(slow);
     const spellings = ['bob', 'CORP\\bob', 'bob@corp.example.com', 'BOB'];
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => checkPassword(d, spellings[i % 4], `guess-${i}`, true)));
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => checkPassword(d, spellings[i % 4], `guess-${i}`, extranet)));
     assert.equal(binds, 3, 'the budget is taken before the bind, so a burst cannot all pass the check');
     assert.equal(results.filter((r) => r.extranetLockout).length, 37);
   });
@@ -97,8 +106,8 @@ describe('extranet lockout under concurrent guesses', () => {
       },
     };
     const d = deps(dir);
-    for (let i = 0; i < answers.length; i++) await checkPassword(d, 'carl', 'x', true);
+    for (let i = 0; i < answers.length; i++) await checkPassword(d, 'carl', 'x', extranet);
     assert.equal(binds, answers.length, 'three outages and two wrong guesses left room for the success, which refilled the budget for three more');
-    assert.equal((await checkPassword(d, 'carl', 'x', true)).extranetLockout, true);
+    assert.equal((await checkPassword(d, 'carl', 'x', extranet)).extranetLockout, true);
   });
 });

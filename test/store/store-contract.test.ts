@@ -125,10 +125,10 @@ for (const [name, open] of adapters) {
       await s.counters.increment('rate:1.2.3.4', 1000, 1, new Date(now.getTime() - 5000));
       await s.counters.useOnce('nonce:old', new Date(now.getTime() - 1), new Date(now.getTime() - 5000));
       await s.counters.increment('rate:5.6.7.8', 60_000, 1, now);
-      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2 });
+      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2, activity: 0 });
       assert.ok(await s.sessions.get('live', now));
       assert.equal(await s.counters.get('rate:5.6.7.8', now), 1);
-      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0 });
+      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0, activity: 0 });
       await s.close();
     });
 
@@ -157,6 +157,39 @@ for (const [name, open] of adapters) {
       assert.equal(await s.counters.increment('lock:alice', 1000, 1, new Date(6_000)), 1);
       await s.counters.reset('lock:alice');
       assert.equal(await s.counters.get('lock:alice', new Date(6_001)), 0);
+      await s.close();
+    });
+
+    it('keeps account activity per account, newest first, replacing an entry of the same kind and address', async () => {
+      const s = await open();
+      const at = (ms: number) => new Date(ms);
+      const entry = (kind: 'familiar' | 'failed-unfamiliar', address: string, ms: number) => ({ kind, address, at: at(ms), expiresAt: at(ms + 10_000) });
+      await s.activity.put('acct-a', entry('familiar', '192.0.2.1', 1000));
+      await s.activity.put('acct-a', entry('failed-unfamiliar', '', 2000));
+      await s.activity.put('acct-a', entry('familiar', '192.0.2.2', 3000));
+      await s.activity.put('acct-b', entry('familiar', '192.0.2.9', 1000));
+      await s.activity.put('acct-a', entry('familiar', '192.0.2.1', 4000));
+      assert.deepEqual((await s.activity.list('acct-a', at(4000))).map((e) => [e.kind, e.address, e.at.getTime()]), [
+        ['familiar', '192.0.2.1', 4000],
+        ['familiar', '192.0.2.2', 3000],
+        ['failed-unfamiliar', '', 2000],
+      ]);
+      assert.equal((await s.activity.list('acct-a', at(12_000))).length, 2, 'entries are not listed once expired');
+      await s.activity.remove('acct-a', ['familiar']);
+      assert.deepEqual((await s.activity.list('acct-a', at(4000))).map((e) => e.kind), ['failed-unfamiliar']);
+      await s.activity.remove('acct-a');
+      assert.deepEqual(await s.activity.list('acct-a', at(4000)), []);
+      assert.equal((await s.activity.list('acct-b', at(4000))).length, 1, 'another account is untouched');
+      assert.equal(await s.activity.deleteExpired(at(11_001)), 1);
+      await s.close();
+    });
+
+    it('keeps only the newest entries of a kind when told how many, the other kinds untouched', async () => {
+      const s = await open();
+      await s.activity.put('acct', { kind: 'failed-familiar', address: '', at: new Date(1), expiresAt: new Date(100_000) });
+      for (let i = 1; i <= 5; i++) await s.activity.put('acct', { kind: 'familiar', address: `198.51.100.${i}`, at: new Date(i * 1000), expiresAt: new Date(100_000) }, 3);
+      const left = await s.activity.list('acct', new Date(10_000));
+      assert.deepEqual(left.map((e) => e.address), ['198.51.100.5', '198.51.100.4', '198.51.100.3', '']);
       await s.close();
     });
 

@@ -27,14 +27,15 @@ export interface FarmNode {
 }
 
 /** The config every node of the test farm shares; the server section is each node's. */
-export type FarmConfig = Omit<ConfigInput, 'server'>;
+/** Every node's config; of `server`, only what all nodes share (the load balancer's address in trustedProxies), each node's own listener added. */
+export type FarmConfig = Omit<ConfigInput, 'server'> & { server?: Pick<NonNullable<ConfigInput['server']>, 'trustedProxies'> };
 
 export async function startFarmNode(dir: string, name: string, config: FarmConfig, tls: { certFile: string; keyFile: string; certPem: string }): Promise<FarmNode> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run --silent build; test/run-all.sh does it)`);
   const port = await freePort();
   const url = `https://localhost:${port}`;
   const file = join(dir, `${name}.yaml`);
-  const input: ConfigInput = { ...config, server: { publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: tls.certFile, keyFile: tls.keyFile }, shutdownGraceMs: 500 } };
+  const input: ConfigInput = { ...config, server: { ...config.server, publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: tls.certFile, keyFile: tls.keyFile }, shutdownGraceMs: 500 } };
   await writeFile(file, stringify(input), { mode: 0o600 });
   const child = spawn(process.execPath, [CLI, 'serve', '-c', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
