@@ -12,6 +12,7 @@ import { wstrustRouter } from './http/wstrust-route.js';
 import type { Runtime } from './runtime.js';
 import { corporateNetwork } from './signin/network.js';
 import { ExtranetLockout } from './signin/extranet-lockout.js';
+import { mfaFromConfig } from './signin/mfa/from-config.js';
 import { SignInPipeline } from './signin/pipeline.js';
 import { SsoSessions } from './signin/session.js';
 import { TokenService } from './tokens/token-service.js';
@@ -34,6 +35,7 @@ export function buildServices(rt: Runtime) {
     audit: rt.audit,
     insideCorporateNetwork: corporateNetwork(config.corporateNetwork),
     lockout: new ExtranetLockout(rt.store.counters, { threshold: config.lockout.extranetThreshold, observationWindowMs: config.lockout.observationWindowMinutes * 60_000 }, deriveKey(rt.kek, 'lockout counter names')),
+    secondFactor: mfaFromConfig(rt),
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { auditFromRow, auditValues, keyFromRow, sessionFromRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, StoreUnavailableError, type Store } from '../types.js';
 import { migrate, schemaVersion } from './migrations.js';
+import { postgresMfaStore } from './mfa.js';
 import { postgresSyncStore } from './sync.js';
 
 export interface PostgresOptions {
@@ -221,6 +222,7 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
       },
     },
     sync: postgresSyncStore(db),
+    mfa: postgresMfaStore(db),
     async close() {
       await pool.end();
     },

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
+import { mfaTotpTable } from '../mfa-schema.js';
 
 /**
  * The PostgreSQL schema, versioned like SQLite's (store/sqlite/migrations.ts) and append only: a
@@ -45,6 +46,7 @@ const migrations: string[] = [
    CREATE INDEX sync_runs_started ON sync_runs (started_at);
    CREATE TABLE sync_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);`,
   ONE_ACTIVE_ONE_NEXT,
+  mfaTotpTable({ bytes: 'BYTEA', int: 'BIGINT' }),
 ];
 
 export const LATEST_VERSION = migrations.length;

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { auditFromRow, auditValues, keyFromRow, sessionFromRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, type Store } from '../types.js';
+import { sqliteMfaStore } from './mfa.js';
 import { migrate } from './migrations.js';
 import { sqliteSyncStore } from './sync.js';
 
@@ -146,6 +147,7 @@ export function sqliteStore(path: string): Store {
       },
     },
     sync: sqliteSyncStore(db),
+    mfa: sqliteMfaStore(db),
     async close() {
       db.close();
     },

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
+import { mfaTotpTable } from '../mfa-schema.js';
 
 /**
  * Versioned schema changes, applied in order inside one transaction each. Append only: a released
@@ -78,6 +79,8 @@ const migrations: string[] = [
    DROP TABLE keys;
    ALTER TABLE keys_v2 RENAME TO keys;`,
   ONE_ACTIVE_ONE_NEXT,
+  // TOTP enrolments (sts/signin/mfa/totp.ts): a sealed secret and the last used step per user.
+  mfaTotpTable({ bytes: 'BLOB', int: 'INTEGER' }),
 ];
 
 export const SQLITE_LATEST = migrations.length;
