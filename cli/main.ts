@@ -7,6 +7,7 @@ import { initCommand } from './init.js';
 import { keysExportCommand, keysGenerateCommand, keysImportCommand, keysListCommand, keysPromoteCommand, keysRekeyCommand, keysRetireCommand, keysStatusCommand } from './keys.js';
 import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
+import { mfaCommand } from './mfa.js';
 import { storeCommand } from './store.js';
 import { syncCommand } from './sync.js';
 
@@ -65,6 +66,7 @@ program
 program.addCommand(syncCommand());
 program.addCommand(federationCommand());
 program.addCommand(storeCommand());
+program.addCommand(mfaCommand());
 
 try {
   await program.parseAsync();

@@ -6,6 +6,7 @@ import type { AuditEvent } from '../../store/types.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { startMfaHook, type HookDecision } from '../support/mfa-hook.js';
 import { decode, readForm, WebClient } from '../support/web-client.js';
+import { gatehouse } from '../support/cli.js';
 import { fault, send } from '../wstrust/client.js';
 
 const SECRET = 'hook secret: thirty-two bytes or more, random';
@@ -227,5 +228,25 @@ describe('TOTP codes through the sign-in pages', () => {
     assert.ok(isMfaPage(again));
     assert.match(again, /already used/);
     assert.equal((await audit('mfa'))[0]?.reason, 'replayed-code');
+  });
+
+  it('shows and resets a user’s authenticator from the CLI (gatehouse mfa show|reset), after which the old app no longer signs in', async () => {
+    const config = `${gh.dir}/gatehouse.yaml`;
+    const shown = await gatehouse(['mfa', 'show', 'CAROL@corp.example.com', '-c', config, '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const view = JSON.parse(shown.stdout) as { user: string; objectGuid: string; method: string; lastUsedAt: string };
+    assert.deepEqual([view.user, view.objectGuid, view.method], [carol.upn, carol.objectGuid, 'totp']);
+    assert.ok(Math.abs(Date.parse(view.lastUsedAt) - Date.now()) < 90_000);
+    assert.doesNotMatch(shown.stdout, /secret|sealed/i);
+    const reset = await gatehouse(['mfa', 'reset', carol.objectGuid, '-c', config]);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /carol@corp\.example\.com: authenticator app removed/);
+    assert.equal((await gatehouse(['mfa', 'show', carol.upn, '-c', config])).code, 1);
+    assert.equal((await gatehouse(['mfa', 'reset', carol.upn, '-c', config])).code, 1, 'nothing left to remove');
+    assert.equal((await audit('mfa.reset'))[0]?.user, carol.upn);
+    // mfa.totp.enrolment is 'never' here: without the app carol cannot pass the guarded trust.
+    const page = await password(client(), signin(GUARDED), carol);
+    assert.equal(token(page), undefined);
+    assert.match(page, /Additional verification is not available/);
   });
 });
