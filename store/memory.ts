@@ -143,5 +143,12 @@ function memoryMfaStore(): MfaStore {
     async deleteTotp(userKey) {
       return totp.delete(userKey);
     },
+    async listTotp() {
+      return [...totp.values()].sort((a, b) => a.upn.toLowerCase().localeCompare(b.upn.toLowerCase()) || a.userKey.localeCompare(b.userKey)).map((e) => ({ ...e }));
+    },
+    async resealTotp(changes) {
+      if (changes.some((c) => !totp.has(c.userKey))) throw new Error('no such TOTP enrolment');
+      for (const c of changes) totp.get(c.userKey)!.sealedSecret = c.sealedSecret;
+    },
   };
 }

@@ -222,6 +222,10 @@ export interface MfaStore {
   /** Marks `step` used only when it is later than the last used one, in one statement (two nodes cannot both accept a code); false for a replay. */
   useTotpStep(userKey: string, step: number): Promise<boolean>;
   deleteTotp(userKey: string): Promise<boolean>;
+  /** Every enrolment, by UPN (`keys rekey` re-seals their secrets). */
+  listTotp(): Promise<TotpEnrolment[]>;
+  /** Replaces the sealed secret of the enrolments named, in one transaction (all or none). */
+  resealTotp(changes: { userKey: string; sealedSecret: Buffer }[]): Promise<void>;
 }
 
 export interface Store {

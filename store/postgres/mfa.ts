@@ -24,5 +24,15 @@ export function postgresMfaStore(db: Db): MfaStore {
     async deleteTotp(userKey) {
       return (await db.query('DELETE FROM mfa_totp WHERE user_key = $1', [userKey])).rowCount === 1;
     },
+    async listTotp() {
+      return (await db.query<TotpRow>('SELECT * FROM mfa_totp ORDER BY lower(upn), user_key')).rows.map(totpFromRow);
+    },
+    async resealTotp(changes) {
+      await db.transaction(async (c) => {
+        for (const ch of changes) {
+          if ((await c.query('UPDATE mfa_totp SET sealed_secret = $1 WHERE user_key = $2', [ch.sealedSecret, ch.userKey])).rowCount !== 1) throw new Error(`no TOTP enrolment ${ch.userKey}`);
+        }
+      });
+    },
   };
 }

@@ -10,7 +10,12 @@ export function sqliteMfaStore(db: Database.Database): MfaStore {
     add: db.prepare('INSERT INTO mfa_totp (user_key, upn, sealed_secret, last_step, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_key) DO NOTHING'),
     use: db.prepare('UPDATE mfa_totp SET last_step = ? WHERE user_key = ? AND last_step < ?'),
     del: db.prepare('DELETE FROM mfa_totp WHERE user_key = ?'),
+    list: db.prepare('SELECT * FROM mfa_totp ORDER BY lower(upn), user_key'),
+    reseal: db.prepare('UPDATE mfa_totp SET sealed_secret = ? WHERE user_key = ?'),
   };
+  const resealAll = db.transaction((changes: { userKey: string; sealedSecret: Buffer }[]) => {
+    for (const c of changes) if (q.reseal.run(c.sealedSecret, c.userKey).changes !== 1) throw new Error(`no TOTP enrolment ${c.userKey}`);
+  });
   return {
     async getTotp(userKey) {
       const row = q.get.get(userKey) as TotpRow | undefined;
@@ -28,6 +33,12 @@ export function sqliteMfaStore(db: Database.Database): MfaStore {
     },
     async deleteTotp(userKey) {
       return q.del.run(userKey).changes === 1;
+    },
+    async listTotp() {
+      return (q.list.all() as TotpRow[]).map(totpFromRow);
+    },
+    async resealTotp(changes) {
+      resealAll(changes);
     },
   };
 }

@@ -299,6 +299,19 @@ for (const [name, open] of adapters) {
       assert.equal((await s.mfa.getTotp('g'))?.lastStep, 101);
       await s.close();
     });
+
+    it('lists TOTP enrolments by UPN and re-seals their secrets all together or not at all', async () => {
+      const s = await open();
+      const e = (userKey: string, upn: string) => ({ userKey, upn, sealedSecret: Buffer.from(userKey), lastStep: 1, createdAt: new Date(0) });
+      await s.mfa.addTotp(e('g2', 'Zoe@corp.example.com'));
+      await s.mfa.addTotp(e('g1', 'adam@corp.example.com'));
+      assert.deepEqual((await s.mfa.listTotp()).map((t) => t.upn), ['adam@corp.example.com', 'Zoe@corp.example.com']);
+      await assert.rejects(s.mfa.resealTotp([{ userKey: 'g1', sealedSecret: Buffer.from('new1') }, { userKey: 'gone', sealedSecret: Buffer.from('x') }]));
+      assert.deepEqual((await s.mfa.getTotp('g1'))?.sealedSecret, Buffer.from('g1'), 'nothing changed');
+      await s.mfa.resealTotp([{ userKey: 'g1', sealedSecret: Buffer.from('new1') }, { userKey: 'g2', sealedSecret: Buffer.from('new2') }]);
+      assert.deepEqual((await s.mfa.listTotp()).map((t) => t.sealedSecret.toString()), ['new1', 'new2']);
+      await s.close();
+    });
   });
 }
 

@@ -14,6 +14,26 @@ export interface NewAuthenticator {
   uri: string;
 }
 
+const secretKey = (kek: Buffer) => deriveKey(kek, 'totp secrets');
+const userAad = (userKey: string) => Buffer.from(userKey);
+
+/**
+ * `keys rekey`: every TOTP secret re-sealed under the new key-encryption key, in one store
+ * transaction. A secret that already opens under the new key (a rekey run again after a failure)
+ * is left as it is; one that opens under neither is an error, and nothing is changed.
+ */
+export async function resealTotpSecrets(store: MfaStore, oldKek: Buffer, newKek: Buffer): Promise<number> {
+  const [from, to] = [secretKey(oldKek), secretKey(newKek)];
+  const changes = [];
+  for (const e of await store.listTotp()) {
+    const plain = open(from, e.sealedSecret, userAad(e.userKey));
+    if (plain) changes.push({ userKey: e.userKey, sealedSecret: seal(to, plain, userAad(e.userKey)) });
+    else if (!open(to, e.sealedSecret, userAad(e.userKey))) throw new Error(`the TOTP secret of ${e.upn} opens under neither key-encryption key`);
+  }
+  await store.resealTotp(changes);
+  return changes.length;
+}
+
 /**
  * Authenticator-app codes (RFC 6238 TOTP through `otpauth`). The secret is sealed in the store
  * under its own key with the user's objectGUID as associated data, so a row copied to another user
@@ -27,7 +47,7 @@ export class TotpProvider implements MfaProvider {
   constructor(
     private readonly deps: { store: MfaStore; kek: Buffer; issuer: string; driftSteps: number; now?: () => number },
   ) {
-    this.key = deriveKey(deps.kek, 'totp secrets');
+    this.key = secretKey(deps.kek);
   }
 
   async availableFor(user: DirectoryUser): Promise<boolean> {
@@ -41,7 +61,7 @@ export class TotpProvider implements MfaProvider {
   async verify(user: DirectoryUser, _state: string, code: string | undefined): Promise<MfaVerdict> {
     const enrolment = await this.deps.store.getTotp(user.objectGuid);
     if (!enrolment) return { ok: false, reason: 'not-enrolled' };
-    const secret = open(this.key, enrolment.sealedSecret, Buffer.from(user.objectGuid));
+    const secret = open(this.key, enrolment.sealedSecret, userAad(user.objectGuid));
     if (!secret) throw new Error(`TOTP secret of ${user.upn} does not open under this key-encryption key`);
     const step = this.matchingStep(secret.toString('utf8'), code);
     if (step === undefined) return { ok: false, reason: 'wrong-code' };
@@ -69,7 +89,7 @@ export class TotpProvider implements MfaProvider {
     const added = await this.deps.store.addTotp({
       userKey: user.objectGuid,
       upn: user.upn,
-      sealedSecret: seal(this.key, Buffer.from(secret, 'utf8'), Buffer.from(user.objectGuid)),
+      sealedSecret: seal(this.key, Buffer.from(secret, 'utf8'), userAad(user.objectGuid)),
       lastStep: step,
       createdAt: new Date(this.now()),
     });
