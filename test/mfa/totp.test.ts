@@ -71,7 +71,12 @@ describe('TOTP provider (RFC 6238)', () => {
     assert.deepEqual(await totp.verify(bob, '', codeAt(first.secret, now.t + 30_000)), { ok: false, reason: 'not-enrolled' });
     const row = (await store.mfa.getTotp(alice.objectGuid))!;
     await store.mfa.addTotp({ ...row, userKey: bob.objectGuid, upn: bob.upn });
-    await assert.rejects(totp.verify(bob, '', codeAt(first.secret, now.t + 30_000)), /does not open/);
+    assert.deepEqual(await totp.verify(bob, '', codeAt(first.secret, now.t + 30_000)), { ok: false, reason: 'unavailable' }, 'fail-closed');
+    const told: string[] = [];
+    const otherKek = new TotpProvider({ store: store.mfa, kek: Buffer.alloc(32, 8), issuer: 'Contoso', driftSteps: 1, now: () => now.t, onFailure: (w) => told.push(w) });
+    assert.deepEqual(await otherKek.verify(alice, '', codeAt(first.secret, now.t + 30_000)), { ok: false, reason: 'unavailable' });
+    assert.match(told.join(), /does not open under this key-encryption key/);
+    assert.doesNotMatch(told.join(), new RegExp(first.secret));
     await store.close();
   });
 });

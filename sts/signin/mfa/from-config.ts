@@ -14,8 +14,8 @@ import { TotpProvider } from './totp.js';
 /** The second-factor step from the `mfa:` section: TOTP first (when the user enrolled), then the hook. */
 export function mfaFromConfig(rt: { config: Config; store: Store; kek: Buffer; audit: Audit; directory: Directory; log: Logger }): SecondFactor {
   const { mfa } = rt.config;
-  const totp = mfa.totp.enabled ? new TotpProvider({ store: rt.store.mfa, kek: rt.kek, issuer: mfa.totp.issuer ?? rt.config.branding.organisation, driftSteps: mfa.totp.driftSteps }) : undefined;
   const log = rt.log.child({ part: 'mfa' });
+  const totp = mfa.totp.enabled ? new TotpProvider({ store: rt.store.mfa, kek: rt.kek, issuer: mfa.totp.issuer ?? rt.config.branding.organisation, driftSteps: mfa.totp.driftSteps, onFailure: (why) => log.error(why) }) : undefined;
   const external = mfa.external ? new ExternalHookProvider(mfa.external, (why) => log.warn(why)) : undefined;
   const providers: MfaProvider[] = [...(totp ? [totp] : []), ...(external ? [external] : [])];
   return new SecondFactor({

@@ -45,7 +45,15 @@ export class TotpProvider implements MfaProvider {
   private readonly key: Buffer;
 
   constructor(
-    private readonly deps: { store: MfaStore; kek: Buffer; issuer: string; driftSteps: number; now?: () => number },
+    private readonly deps: {
+      store: MfaStore;
+      kek: Buffer;
+      issuer: string;
+      driftSteps: number;
+      now?: () => number;
+      /** A stored secret that does not open (another key-encryption key): told to the operator's log. */
+      onFailure?: (why: string) => void;
+    },
   ) {
     this.key = secretKey(deps.kek);
   }
@@ -62,7 +70,11 @@ export class TotpProvider implements MfaProvider {
     const enrolment = await this.deps.store.getTotp(user.objectGuid);
     if (!enrolment) return { ok: false, reason: 'not-enrolled' };
     const secret = open(this.key, enrolment.sealedSecret, userAad(user.objectGuid));
-    if (!secret) throw new Error(`TOTP secret of ${user.upn} does not open under this key-encryption key`);
+    if (!secret) {
+      // Fail-closed with a page, not a 500: the operator must fix the key (or reset the user).
+      this.deps.onFailure?.(`TOTP secret of user ${user.objectGuid} does not open under this key-encryption key (run gatehouse keys rekey, or gatehouse mfa reset)`);
+      return { ok: false, reason: 'unavailable' };
+    }
     const step = this.matchingStep(secret.toString('utf8'), code);
     if (step === undefined) return { ok: false, reason: 'wrong-code' };
     return (await this.deps.store.useTotpStep(user.objectGuid, step)) ? { ok: true } : { ok: false, reason: 'replayed-code' };
