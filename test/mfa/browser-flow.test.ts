@@ -8,6 +8,7 @@ import { startMfaHook, type HookDecision } from '../support/mfa-hook.js';
 import { decode, readForm, WebClient } from '../support/web-client.js';
 import { gatehouse } from '../support/cli.js';
 import { fault, send } from '../wstrust/client.js';
+import { xmlsecVerify } from '../xml/xmlsec1.js';
 
 const SECRET = 'hook secret: thirty-two bytes or more, random';
 const PLAIN = 'urn:test:plain';
@@ -94,6 +95,9 @@ describe('second factor through the sign-in pages (external hook, policy, flow s
     const assertion = token(done);
     assert.ok(assertion, done.slice(0, 400));
     assert.match(assertion, new RegExp(`AuthenticationMethod="${MULTIPLE_AUTHN}"`));
+    assert.match(assertion, /AttributeName="authnmethodsreferences"[^>]*>(<[^>]+>[^<]*<\/[^>]+>)*<saml:AttributeValue>http:\/\/schemas\.microsoft\.com\/claims\/multipleauthn</, 'ENTRA.md §5.2: authnmethodsreferences too');
+    const verified = await xmlsecVerify(assertion, (await gh.signingCertificate()).pem, { attr: 'AssertionID', ns: 'urn:oasis:names:tc:SAML:1.0:assertion', element: 'Assertion' });
+    assert.ok(verified.ok, verified.output);
     assert.match(new URL(readForm(done).action).host, /guarded\.example\.net/);
     const events = (await audit('mfa')).filter((e) => e.user === alice.upn);
     assert.deepEqual(events.slice(0, 3).map((e) => [e.outcome, e.reason, e.details?.method]), [
