@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
+import type { DirectoryUser } from '../../directory/types.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
+import { TotpProvider } from '../../sts/signin/mfa/totp.js';
 import type { AuditEvent } from '../../store/types.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { startMfaHook, type HookDecision } from '../support/mfa-hook.js';
@@ -48,6 +50,20 @@ async function audit(type: string): Promise<AuditEvent[]> {
   const store = sqliteStore(gh.config.store.sqlitePath);
   try {
     return await store.audit.recent(500, { type });
+  } finally {
+    await store.close();
+  }
+}
+
+/** Enrols an authenticator for the user straight in the store (as a finished set-up page would); returns the app. */
+async function enrol(objectGuid: string, upn: string): Promise<TOTP> {
+  const secret = new Secret({ size: 20 }).base32;
+  const store = sqliteStore(gh.config.store.sqlitePath);
+  try {
+    const totp = new TotpProvider({ store: store.mfa, kek: Buffer.from(String(gh.config.keys.keyEncryptionKey), 'base64'), issuer: 'x', driftSteps: 1 });
+    const gen = new TOTP({ secret: Secret.fromBase32(secret) });
+    assert.deepEqual(await totp.enrol({ objectGuid, upn } as unknown as DirectoryUser, secret, gen.generate({ timestamp: Date.now() - 30_000 })), { ok: true });
+    return gen;
   } finally {
     await store.close();
   }
@@ -211,14 +227,7 @@ describe('second factor through the sign-in pages (external hook, policy, flow s
 describe('TOTP codes through the sign-in pages', () => {
   it('signs an enrolled user in with the app’s code and refuses the same code a second time', async () => {
     // Enrolment itself is the Chromium test's; here the user was enrolled by the store.
-    const { TotpProvider } = await import('../../sts/signin/mfa/totp.js');
-    const secret = new Secret({ size: 20 }).base32;
-    const store = sqliteStore(gh.config.store.sqlitePath);
-    const totp = new TotpProvider({ store: store.mfa, kek: Buffer.from(String(gh.config.keys.keyEncryptionKey), 'base64'), issuer: 'x', driftSteps: 1 });
-    const gen = new TOTP({ secret: Secret.fromBase32(secret) });
-    const user = { objectGuid: carol.objectGuid, upn: carol.upn } as Parameters<typeof totp.enrol>[0];
-    assert.deepEqual(await totp.enrol(user, secret, gen.generate({ timestamp: Date.now() - 30_000 })), { ok: true });
-    await store.close();
+    const gen = await enrol(carol.objectGuid, carol.upn);
 
     const code = gen.generate();
     const c = client();
@@ -252,5 +261,21 @@ describe('TOTP codes through the sign-in pages', () => {
     const page = await password(client(), signin(GUARDED), carol);
     assert.equal(token(page), undefined);
     assert.match(page, /Additional verification is not available/);
+  });
+
+  it('sends a code guesser back to the password after 5 wrong codes, and stops the user’s second factor after mfa.maxFailures (10) in 15 minutes', async () => {
+    await enrol(carol.objectGuid, carol.upn);
+    const c = client();
+    let page = await password(c, signin(GUARDED), carol);
+    for (let i = 0; i < 5; i++) page = await answer(c, page, String(100000 + i));
+    assert.doesNotMatch(page, /MfaFlow/);
+    assert.match(page, /Too many wrong verification codes/);
+    page = await password(c, signin(GUARDED), carol);
+    for (let i = 0; i < 5; i++) page = await answer(c, page, String(200000 + i));
+    const blocked = await password(client(), signin(GUARDED), carol);
+    assert.doesNotMatch(blocked, /MfaFlow/, 'no further challenge');
+    assert.match(blocked, /Too many wrong verification codes/);
+    assert.equal((await audit('mfa'))[0]?.reason, 'too-many-failures');
+    assert.equal(token(blocked), undefined);
   });
 });
