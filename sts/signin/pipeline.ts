@@ -58,9 +58,9 @@ const passwordMethods = new Set<string>([
 
 /**
  * Decides who the user is and how strongly, for any protocol (ARCHITECTURE.md "sign-in pipeline"):
- * a list of steps — the requested methods can be met, then a first factor (the SSO session, or
- * the password) — each of which may stop the walk with what the user must do next. A second
- * factor is one more step after the first factor.
+ * a list of steps — the requested methods can be met, a posted MFA page resumed, then a first
+ * factor (the SSO session, or the password), then a second factor when MfaPolicy asks
+ * (sts/signin/second-factor.ts) — each of which may stop the walk with what the user must do next.
  */
 export class SignInPipeline {
   constructor(
