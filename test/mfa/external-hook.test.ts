@@ -67,7 +67,8 @@ describe('external MFA hook (docs/mfa-hook.md)', () => {
       ['timeout', { hang: true }, /no answer within 300 ms/],
       ['HTTP 500', { raw: { status: 500, body: '{}' } }, /HTTP 500/],
       ['unsigned approval', { sign: false, status: 'approved' }, /timestamp missing|signature/],
-      ['approval signed with another secret', { raw: { status: 200, body: '{"status":"approved"}', headers: { 'x-gatehouse-timestamp': String(Math.floor(Date.now() / 1000)), 'x-gatehouse-signature': 'v1=00' } } }, /signature/],
+      ['approval signed with another secret', { raw: { status: 200, body: '{"status":"approved"}', headers: { 'content-type': 'application/json', 'x-gatehouse-timestamp': String(Math.floor(Date.now() / 1000)), 'x-gatehouse-signature': 'v1=00' } } }, /signature/],
+      ['plain text', { raw: { status: 200, body: 'approved' } }, /not application\/json/],
       ['another challenge', { status: 'approved', challengeId: 'not-the-one-asked' } as HookDecision, /another challenge/],
       ['unknown status', { status: 'yes' as 'approved' }, /contract/],
     ];

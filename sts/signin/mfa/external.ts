@@ -107,6 +107,7 @@ export class ExternalHookProvider implements MfaProvider {
       return this.fail(`${request.type as string}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : (err as Error).message}`);
     }
     if (res.status !== 200) return this.fail(`${request.type as string}: HTTP ${res.status}`);
+    if (!/^application\/json\b/i.test(res.headers.get('content-type') ?? '')) return this.fail(`${request.type as string}: answer is not application/json`);
     if (text === undefined) return this.fail(`${request.type as string}: answer larger than ${MAX_ANSWER_BYTES} bytes`);
     const ts = res.headers.get(TIMESTAMP_HEADER) ?? '';
     if (!/^\d{1,12}$/.test(ts) || Math.abs(Number(ts) - this.now() / 1000) > MAX_SKEW_SECONDS) return this.fail(`${request.type as string}: answer timestamp missing or off by more than ${MAX_SKEW_SECONDS} s`);
