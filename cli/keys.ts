@@ -6,6 +6,7 @@ import { rolloverFor, signingKeyOptions, subjectFor } from '../keys/from-config.
 import { readPem, readPfx } from '../keys/import.js';
 import { parseKeyEncryptionKey } from '../keys/keystore.js';
 import { generateKey, KeyRefused, rekey, retireKey, storeKey } from '../keys/lifecycle.js';
+import { resealTotpSecrets } from '../sts/signin/mfa/totp.js';
 import { checkEntraKnows, type EntraLink } from '../keys/rollover.js';
 import { keysReport, type KeyRow } from '../keys/status.js';
 import { openStore, type Store } from '../store/index.js';
@@ -147,7 +148,9 @@ export async function keysRekeyCommand(o: { config: string; newKeyEnv: string })
   if (!value) throw new Error(`environment variable ${o.newKeyEnv} is not set`);
   const newKek = parseKeyEncryptionKey(value);
   await withKeys(o.config, async ({ config, store }) => {
-    const n = await rekey(store, signingKeyOptions(config).kek, newKek);
-    process.stdout.write(`re-sealed ${n} private keys; now set keys.keyEncryptionKey to the new key (e.g. {env: ${o.newKeyEnv}}) and start the nodes again — SSO sessions sealed under the old key end\n`);
+    const oldKek = signingKeyOptions(config).kek;
+    const n = await rekey(store, oldKek, newKek);
+    const totp = await resealTotpSecrets(store.mfa, oldKek, newKek);
+    process.stdout.write(`re-sealed ${n} private keys and ${totp} authenticator secrets; now set keys.keyEncryptionKey to the new key (e.g. {env: ${o.newKeyEnv}}) and start the nodes again — SSO sessions sealed under the old key end\n`);
   });
 }

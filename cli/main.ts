@@ -8,6 +8,7 @@ import { lockoutCommand } from './lockout.js';
 import { keysExportCommand, keysGenerateCommand, keysImportCommand, keysListCommand, keysPromoteCommand, keysRekeyCommand, keysRetireCommand, keysStatusCommand } from './keys.js';
 import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
+import { mfaCommand } from './mfa.js';
 import { storeCommand } from './store.js';
 import { syncCommand } from './sync.js';
 
@@ -67,6 +68,7 @@ program.addCommand(syncCommand());
 program.addCommand(federationCommand());
 program.addCommand(storeCommand());
 program.addCommand(lockoutCommand());
+program.addCommand(mfaCommand());
 
 try {
   await program.parseAsync();

@@ -317,6 +317,47 @@ const doctor = z
   })
   .strict();
 
+/** The second factor (issue [E]): providers, and when a sign-in needs one (sts/signin/mfa/policy.ts). */
+const mfa = z
+  .object({
+    totp: z
+      .object({
+        enabled: z.boolean().default(true).describe('Offer authenticator-app codes (TOTP, RFC 6238: SHA-1, 6 digits, 30 s, as Microsoft and Google Authenticator expect).'),
+        issuer: z.string().min(1).max(64).optional().describe('Name the authenticator app shows for the account; branding.organisation when absent.'),
+        driftSteps: z.number().int().min(0).max(2).default(1).describe('Time steps of clock drift accepted either side of now (RFC 6238 §5.2 recommends at most one).'),
+        enrolment: z
+          .enum(['always', 'inside-corporate-network', 'never'])
+          .default('always')
+          .describe('Who may set up an authenticator after a password sign-in when MFA is needed and they have none: anyone (first use, as Keycloak’s Configure OTP), only from inside corporateNetwork (a stolen password alone cannot enrol from the internet), or nobody (`gatehouse mfa` and another provider only).'),
+      })
+      .strict()
+      .default({ enabled: true, driftSteps: 1, enrolment: 'always' }),
+    external: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).describe('Endpoint of the MFA service (push, SMS, a vendor’s gateway); Gatehouse POSTs begin and check requests to it (contract: docs/mfa-hook.md).'),
+        secret: secret.describe('Shared secret of the HMAC-SHA256 signature on every request and answer (at least 32 random bytes).'),
+        name: z.string().min(1).default('external').describe('Name of the method in audit events and on the page.'),
+        timeoutMs: z.number().int().min(100).max(30_000).default(5000).describe('Time limit of one call; a call that takes longer fails the sign-in (fail-closed).'),
+        caFile: z.string().optional().describe('PEM CA bundle to trust for an https URL (a private CA); system CAs when absent.'),
+        groups: z.array(z.string().min(1)).default([]).describe('AD groups (name, DN or SID) whose members use this provider; every user when empty.'),
+      })
+      .strict()
+      .optional()
+      .describe('An external second factor behind an HTTP hook; none when absent.'),
+    policy: z
+      .object({
+        trusts: z.array(z.string().min(1)).default([]).describe('Relying-party identifiers that always need MFA (e.g. urn:federation:MicrosoftOnline).'),
+        groups: z.array(z.string().min(1)).default([]).describe('AD groups (name, DN or SID) whose members always need MFA.'),
+        extranet: z.boolean().default(false).describe('Every sign-in from outside corporateNetwork needs MFA (AD FS extranet MFA policy).'),
+      })
+      .strict()
+      .default({ trusts: [], groups: [], extranet: false })
+      .describe('When MFA is needed besides a request asking for it (wauth or RequestedAuthnContext multipleauthn, Entra with enforceMfaByFederatedIdp), which is always honoured.'),
+    challengeMinutes: z.number().int().min(1).max(30).default(5).describe('How long a second-factor or enrolment page may be answered.'),
+    maxFailures: z.number().int().min(1).default(10).describe('Wrong second factors for one user within 15 minutes before further attempts are refused (a code guesser with the password stops here).'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: server.default(server.parse({})),
@@ -343,6 +384,7 @@ export const configSchema = z
     graph: graph.optional().describe('Microsoft Graph access: an app registration with User.ReadWrite.All and Group.ReadWrite.All for sync, Domain-InternalFederation.ReadWrite.All for `gatehouse federation`.'),
     sync: sync.default(sync.parse({})).describe('AD → Entra ID user and group synchronisation (`gatehouse sync`).'),
     doctor: doctor.default(doctor.parse({})).describe('What `gatehouse doctor` checks beyond what the rest of the config names.'),
+    mfa: mfa.default(mfa.parse({})).describe('Multi-factor authentication: providers and policy.'),
   })
   .strict();
 

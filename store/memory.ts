@@ -1,5 +1,5 @@
 import { memorySyncStore } from './memory-sync.js';
-import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type SessionRecord, type Store } from './types.js';
+import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type MfaStore, type SessionRecord, type Store, type TotpEnrolment } from './types.js';
 
 /** As the SQL stores' unique indexes: one active and one next key per use. */
 function assertUniqueState(all: KeyRecord[]): void {
@@ -141,6 +141,42 @@ export function memoryStore(): Store {
     counters: counterStore,
     activity: activityStore,
     sync: memorySyncStore(),
+    mfa: memoryMfaStore(),
     async close() {},
+  };
+}
+
+function memoryMfaStore(): MfaStore {
+  const totp = new Map<string, TotpEnrolment>();
+  return {
+    async getTotp(userKey) {
+      const e = totp.get(userKey);
+      return e && { ...e };
+    },
+    async findTotpByUpn(upn) {
+      const e = [...totp.values()].find((t) => t.upn.toLowerCase() === upn.toLowerCase());
+      return e && { ...e };
+    },
+    async addTotp(e) {
+      if (totp.has(e.userKey)) return false;
+      totp.set(e.userKey, { ...e });
+      return true;
+    },
+    async useTotpStep(userKey, step) {
+      const e = totp.get(userKey);
+      if (!e || e.lastStep >= step) return false;
+      e.lastStep = step;
+      return true;
+    },
+    async deleteTotp(userKey) {
+      return totp.delete(userKey);
+    },
+    async listTotp() {
+      return [...totp.values()].sort((a, b) => a.upn.toLowerCase().localeCompare(b.upn.toLowerCase()) || a.userKey.localeCompare(b.userKey)).map((e) => ({ ...e }));
+    },
+    async resealTotp(changes) {
+      if (changes.some((c) => !totp.has(c.userKey))) throw new Error('no such TOTP enrolment');
+      for (const c of changes) totp.get(c.userKey)!.sealedSecret = c.sealedSecret;
+    },
   };
 }

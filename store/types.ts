@@ -231,7 +231,35 @@ export interface SyncStateStore {
   releaseLease(name: string, holder: string): Promise<void>;
 }
 
+/** A user's TOTP authenticator (RFC 6238), its secret sealed by sts/signin/mfa/totp.ts before it gets here. */
+export interface TotpEnrolment {
+  /** objectGUID of the user: a rename keeps the enrolment. */
+  userKey: string;
+  /** The UPN at enrolment, for `gatehouse mfa show|reset USER`. */
+  upn: string;
+  sealedSecret: Buffer;
+  /** The last time step whose code was accepted: no code of it or of an earlier step is accepted again (RFC 6238 §5.2). */
+  lastStep: number;
+  createdAt: Date;
+}
+
+export interface MfaStore {
+  getTotp(userKey: string): Promise<TotpEnrolment | undefined>;
+  /** By UPN, compared case-insensitively as AD does. */
+  findTotpByUpn(upn: string): Promise<TotpEnrolment | undefined>;
+  /** Stores a confirmed enrolment; false when the user already has one (never overwritten: an admin reset comes first). */
+  addTotp(enrolment: TotpEnrolment): Promise<boolean>;
+  /** Marks `step` used only when it is later than the last used one, in one statement (two nodes cannot both accept a code); false for a replay. */
+  useTotpStep(userKey: string, step: number): Promise<boolean>;
+  deleteTotp(userKey: string): Promise<boolean>;
+  /** Every enrolment, by UPN (`keys rekey` re-seals their secrets). */
+  listTotp(): Promise<TotpEnrolment[]>;
+  /** Replaces the sealed secret of the enrolments named, in one transaction (all or none). */
+  resealTotp(changes: { userKey: string; sealedSecret: Buffer }[]): Promise<void>;
+}
+
 export interface Store {
+  mfa: MfaStore;
   audit: AuditStore;
   keys: KeyStore;
   sessions: SessionStore;

@@ -13,6 +13,7 @@ import type { Runtime } from './runtime.js';
 import { AddressThrottle } from './signin/address-throttle.js';
 import { addressRanges } from './signin/network.js';
 import { extranetLockoutFromConfig } from './signin/extranet-lockout.js';
+import { mfaFromConfig } from './signin/mfa/from-config.js';
 import { SignInPipeline } from './signin/pipeline.js';
 import { SsoSessions } from './signin/session.js';
 import { TokenService } from './tokens/token-service.js';
@@ -35,6 +36,7 @@ export function buildServices(rt: Runtime) {
     insideCorporateNetwork: addressRanges(config.corporateNetwork),
     lockout: extranetLockoutFromConfig(config.lockout, rt.store, rt.kek),
     throttle,
+    secondFactor: mfaFromConfig(rt),
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });

@@ -3,6 +3,7 @@ import { trimActivity } from '../activity-schema.js';
 import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow, type ActivityRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, StoreUnavailableError, type Store } from '../types.js';
 import { migrate, schemaVersion } from './migrations.js';
+import { postgresMfaStore } from './mfa.js';
 import { postgresSyncStore } from './sync.js';
 
 export interface PostgresOptions {
@@ -244,6 +245,7 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
       },
     },
     sync: postgresSyncStore(db),
+    mfa: postgresMfaStore(db),
     async close() {
       await pool.end();
     },

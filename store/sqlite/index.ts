@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { trimActivity } from '../activity-schema.js';
 import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow, type ActivityRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, type Store } from '../types.js';
+import { sqliteMfaStore } from './mfa.js';
 import { migrate } from './migrations.js';
 import { sqliteSyncStore } from './sync.js';
 
@@ -173,6 +174,7 @@ export function sqliteStore(path: string): Store {
       },
     },
     sync: sqliteSyncStore(db),
+    mfa: sqliteMfaStore(db),
     async close() {
       db.close();
     },

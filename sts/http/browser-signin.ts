@@ -7,6 +7,7 @@ import type { Audit } from '../../health/audit.js';
 import { RequestDenied } from '../protocols/errors.js';
 import { sendPage, type Branding } from '../ui/layout.js';
 import { loginPage } from '../ui/login-page.js';
+import { enrolmentPage, secondFactorPage } from '../ui/mfa-page.js';
 import { failureText } from '../ui/texts.js';
 import type { Csrf } from './csrf.js';
 import type { SessionCookie } from './session-cookie.js';
@@ -47,8 +48,17 @@ export class BrowserSignIn {
         return undefined;
       }
       presented = { kind: 'password', username: body.UserName, password: body.Password, persistent: body.Kmsi === 'true' };
+    } else if (req.method === 'POST' && 'MfaFlow' in body) {
+      // The MFA page's post: CSRF-checked like the login form; a stale one starts over at the password.
+      if (!(await this.deps.csrf.verify(req, body[this.deps.csrf.field]))) {
+        await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'csrf', relyingParty: sr.trust.identifier, clientIp: sr.clientIp, details: { form: 'mfa' } });
+        this.showLogin(res, resumeUrl, sr, { error: this.deps.branding.texts['login.formExpired'], status: 400 });
+        return undefined;
+      }
+      presented = { kind: 'second-factor', flow: body.MfaFlow, code: body.Code };
     }
-    const live = presented.kind === 'nothing' && !sr.fresh ? await this.deps.cookie.current(req) : undefined;
+    // The MFA page's post reads the session too: a step-up records MFA in the session it upgrades.
+    const live = (presented.kind === 'nothing' && !sr.fresh) || presented.kind === 'second-factor' ? await this.deps.cookie.current(req) : undefined;
     const outcome = await this.deps.pipeline.run(sr, presented, live?.data);
     return this.render(req, res, outcome, sr, resumeUrl, live);
   }
@@ -57,7 +67,19 @@ export class BrowserSignIn {
     const texts = this.deps.branding.texts;
     switch (outcome.kind) {
       case 'authenticated':
-        return { auth: outcome.auth, session: outcome.fromSession && live ? live : await this.deps.cookie.start(res, outcome.auth) };
+        if (outcome.fromSession && live && live.data.objectGuid === outcome.auth.user.objectGuid) {
+          if (outcome.steppedUp) await this.deps.cookie.recordMfa(live, outcome.auth);
+          return { auth: outcome.auth, session: live };
+        }
+        return { auth: outcome.auth, session: await this.deps.cookie.start(res, outcome.auth) };
+      case 'needs-second-factor': {
+        const instruction = outcome.prompt.message ?? texts[outcome.prompt.provider === 'totp' ? 'mfa.totp' : 'mfa.external'];
+        sendPage(res, secondFactorPage({ ...this.mfaForm(res, resumeUrl, sr, outcome.flow, outcome.error), wantsCode: outcome.prompt.wantsCode, instruction }));
+        return undefined;
+      }
+      case 'needs-enrolment':
+        sendPage(res, await enrolmentPage({ ...this.mfaForm(res, resumeUrl, sr, outcome.flow, outcome.error), ...outcome.enrolment }));
+        return undefined;
       case 'denied':
         throw new RequestDenied(outcome.reason, failureText(texts, outcome.reason));
       case 'needs-password-change':
@@ -71,6 +93,19 @@ export class BrowserSignIn {
         this.showLogin(res, resumeUrl, sr, { error: outcome.error && failureText(texts, outcome.error), username: outcome.username, ...(outcome.error === 'directory-unavailable' ? { status: 503 } : {}) });
         return undefined;
     }
+  }
+
+  private mfaForm(res: Response, action: string, sr: SignInRequest, flow: string, error: 'wrong-code' | 'pending' | undefined) {
+    const texts = this.deps.branding.texts;
+    return {
+      branding: this.deps.branding,
+      action,
+      csrfField: this.deps.csrf.field,
+      csrfToken: this.deps.csrf.issue(res.req, res),
+      flow,
+      relyingPartyName: sr.trust.name,
+      error: error && texts[error === 'pending' ? 'mfa.pending' : 'mfa.wrongCode'],
+    };
   }
 
   private showLogin(res: Response, action: string, sr: SignInRequest, p: { error?: string | undefined; username?: unknown; status?: number; changePasswordUrl?: string }): void {

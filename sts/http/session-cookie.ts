@@ -29,6 +29,11 @@ export class SessionCookie {
     return this.sessions.get(cookie.sid, now);
   }
 
+  /** A step-up: the session's sign-in now includes MFA, so later requests for MFA reuse it. */
+  async recordMfa(live: LiveSession, auth: Authentication): Promise<void> {
+    await this.sessions.recordMfa(live, auth);
+  }
+
   /** Ends the session in the store and in the browser; returns what it was, for sign-out cleanup. */
   async end(req: Request, res: Response): Promise<SessionData | undefined> {
     const live = await this.current(req);

@@ -3,11 +3,16 @@ import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
 import type { AddressThrottle } from './address-throttle.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
+import type { FlowState } from './mfa/flow.js';
+import type { MfaPrompt } from './mfa/provider.js';
+import type { SecondFactor } from './second-factor.js';
 import { attemptDetails, changePassword, checkPassword, type Counted, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
 import { AuthMethod, type Authentication, type Presented, type SignInRequest } from './types.js';
 
-export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable';
+export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable' | SecondFactorFailure;
+/** Why a second factor ended the attempt (sts/signin/second-factor.ts): the user starts again at the password. */
+export type SecondFactorFailure = 'mfa-expired' | 'mfa-denied' | 'mfa-unavailable' | 'mfa-too-many' | 'mfa-required';
 export type ChangePasswordFailure = Exclude<ChangePasswordResult, { ok: true }>['reason'];
 
 type MethodResult = { ok: true; auth: Authentication } | { ok: false; reason: SignInFailure };
@@ -17,20 +22,28 @@ type MethodResult = { ok: true; auth: Authentication } | { ok: false; reason: Si
  * an HTTP answer: sts/http renders these, protocol adapters turn Authenticated into tokens.
  */
 export type SignInOutcome =
-  | { kind: 'authenticated'; auth: Authentication; fromSession: boolean }
+  /** `steppedUp`: the SSO session's sign-in gained MFA just now (the session records it). */
+  | { kind: 'authenticated'; auth: Authentication; fromSession: boolean; steppedUp?: boolean }
   /** Ask for a credential of `method`; `error` says why the last one failed; `endSession`: the SSO session can no longer be used. */
   | { kind: 'needs-credentials'; method: 'password'; error?: SignInFailure; username?: string; endSession?: boolean }
   /** AD refused the password as expired or to be changed (AD FS then offers its update-password page). */
   | { kind: 'needs-password-change'; reason: 'password-expired' | 'must-change-password'; username: string }
-  | { kind: 'denied'; reason: 'method-unavailable' };
+  /** Ask for the second factor `prompt` describes; `flow` (sealed) comes back with the answer; `error`: why the last answer failed. */
+  | { kind: 'needs-second-factor'; prompt: MfaPrompt; flow: string; error?: 'wrong-code' | 'pending' }
+  /** The user must set up an authenticator app first: the secret, its otpauth:// URI for the QR code, and the account name shown. */
+  | { kind: 'needs-enrolment'; enrolment: { secret: string; uri: string; account: string }; flow: string; error?: 'wrong-code' | 'pending' }
+  | { kind: 'denied'; reason: 'method-unavailable' | 'mfa-unavailable' | 'mfa-required' };
 
 /** One request's walk through the steps: the request, what was presented, the SSO session, and the result so far. */
-interface Walk {
+export interface Walk {
   req: SignInRequest;
   presented: Presented;
   session: SessionData | undefined;
   auth?: Authentication;
   fromSession?: boolean;
+  /** The second-factor flow a posted MFA page resumed. */
+  flow?: FlowState;
+  steppedUp?: boolean;
 }
 
 /** A step returns an outcome to stop the walk here, or nothing to hand on to the next step. */
@@ -46,9 +59,9 @@ const passwordMethods = new Set<string>([
 
 /**
  * Decides who the user is and how strongly, for any protocol (ARCHITECTURE.md "sign-in pipeline"):
- * a list of steps — the requested methods can be met, then a first factor (the SSO session, or
- * the password) — each of which may stop the walk with what the user must do next. A second
- * factor is one more step after the first factor.
+ * a list of steps — the requested methods can be met, a posted MFA page resumed, then a first
+ * factor (the SSO session, or the password), then a second factor when MfaPolicy asks
+ * (sts/signin/second-factor.ts) — each of which may stop the walk with what the user must do next.
  */
 export class SignInPipeline {
   constructor(
@@ -58,10 +71,17 @@ export class SignInPipeline {
       insideCorporateNetwork: (ip: string) => boolean;
       lockout: ExtranetLockout;
       throttle: AddressThrottle;
+      /** MFA (issue [E]); without it a request for MFA is refused. */
+      secondFactor?: SecondFactor | undefined;
     },
   ) {}
 
-  private readonly steps: Step[] = [(w) => this.methodsAvailable(w), (w) => this.firstFactor(w)];
+  private readonly steps: Step[] = [
+    (w) => this.methodsAvailable(w),
+    (w) => this.deps.secondFactor?.resume(w) ?? Promise.resolve(undefined),
+    (w) => (w.auth ? Promise.resolve(undefined) : this.firstFactor(w)),
+    (w) => this.deps.secondFactor?.step(w) ?? Promise.resolve(undefined),
+  ];
 
   /** Runs the steps over what this request presented; `session` is the SSO session the browser holds, if any. */
   async run(req: SignInRequest, presented: Presented, session?: SessionData): Promise<SignInOutcome> {
@@ -71,7 +91,7 @@ export class SignInPipeline {
       if (outcome) return outcome;
     }
     if (!walk.auth) throw new Error('sign-in steps ended without an authentication');
-    return { kind: 'authenticated', auth: walk.auth, fromSession: walk.fromSession ?? false };
+    return { kind: 'authenticated', auth: walk.auth, fromSession: walk.fromSession ?? false, ...(walk.steppedUp ? { steppedUp: true } : {}) };
   }
 
   /** The requested methods must all be ones we perform (refused, not downgraded, otherwise). */
@@ -120,11 +140,12 @@ export class SignInPipeline {
   }
 
   /**
-   * Methods we cannot perform yet (MFA, certificate: roadmap) are refused rather than silently
-   * downgraded: a relying party that asks for MFA must not get a password-only token.
+   * Methods we cannot perform (certificate: roadmap; MFA when no provider is configured) are
+   * refused rather than silently downgraded: a relying party that asks for MFA must not get a
+   * password-only token. A request for MFA the second-factor step satisfies after the password.
    */
   private unsatisfiableMethods(req: SignInRequest): string[] {
-    return req.requestedMethods.filter((m) => !passwordMethods.has(m));
+    return req.requestedMethods.filter((m) => !passwordMethods.has(m) && !(this.deps.secondFactor?.available && m === AuthMethod.multipleAuthn));
   }
 
   private async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent: boolean): Promise<MethodResult> {

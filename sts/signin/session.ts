@@ -69,6 +69,13 @@ export class SsoSessions {
     await this.store.update(session.id, session.data);
   }
 
+  /** The session's sign-in gained a second factor (step-up): its methods and MFA instant are recorded. */
+  async recordMfa(session: LiveSession, auth: Authentication): Promise<void> {
+    session.data.methods = auth.methods;
+    if (auth.mfaInstant) session.data.mfaInstant = auth.mfaInstant.toISOString();
+    await this.store.update(session.id, session.data);
+  }
+
   /** Ends the session; returns what it was, for sign-out cleanup. */
   async end(id: string): Promise<SessionData | undefined> {
     const live = await this.get(id);

@@ -42,7 +42,9 @@ export interface Authentication {
   persistent: boolean;
 }
 
-/** What the user has presented in this request: nothing yet, or a password typed into a form or a WS-Trust message. */
+/** What the user has presented in this request: nothing yet, a password typed into a form or a WS-Trust message, or the MFA page's answer. */
 export type Presented =
   | { kind: 'nothing' }
-  | { kind: 'password'; username: unknown; password: unknown; persistent: boolean };
+  | { kind: 'password'; username: unknown; password: unknown; persistent: boolean }
+  /** `flow`: the sealed flow the page carried; `code`: what the user typed (absent for a push approved elsewhere). */
+  | { kind: 'second-factor'; flow: unknown; code: unknown };

@@ -20,7 +20,7 @@ input:focus,button:focus,a:focus{outline:3px solid var(--accent);outline-offset:
 button{margin-top:1.25rem;width:100%;padding:.7rem;border:0;border-radius:.25rem;background:var(--accent);color:#fff;font:inherit;font-weight:600;cursor:pointer}
 .error{background:#fef2f2;border:1px solid #b91c1c;color:#7f1d1d;padding:.75rem;border-radius:.25rem}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}.logo{max-height:3rem}.help{color:#374151;font-size:.9rem}
-.posting .manual{display:none}iframe.cleanup{width:0;height:0;border:0;position:absolute}
+.posting .manual{display:none}img.qr{display:block;margin:.5rem auto;image-rendering:pixelated}code{font-size:1.05rem;letter-spacing:.05em}iframe.cleanup{width:0;height:0;border:0;position:absolute}
 `;
 
 export const STYLE_CSS = brandless;

@@ -8,6 +8,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { derToPem, generateCertificate } from '../../keys/certificate.js';
 import { unsealPrivateKey } from '../../keys/keystore.js';
+import { Secret, TOTP } from 'otpauth';
+import type { DirectoryUser } from '../../directory/types.js';
+import { TotpProvider } from '../../sts/signin/mfa/totp.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { startEntraDouble, type EntraDouble } from '../entra/server.js';
 import type { Domain } from '../entra/tenant.js';
@@ -142,11 +145,20 @@ describe('gatehouse keys against a running server and the Entra double', () => {
     assert.equal(whileRunning.code, 1);
     assert.match(whileRunning.stderr, /a Gatehouse node is running on this store .*: stop every node, then rekey/);
     await gh.stop({ keepFiles: true });
+    // An authenticator enrolled under the old key must keep working under the new one.
+    const oldKek = Buffer.from(String(gh.config.keys.keyEncryptionKey), 'base64');
+    const someone = { objectGuid: '31223344-5566-7788-99aa-bbccddeeff00', upn: 'dave@corp.example.com' } as unknown as DirectoryUser;
+    const secret = new Secret({ size: 20 }).base32;
+    const code = (ms: number) => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: ms });
+    const before = sqliteStore(gh.config.store.sqlitePath);
+    assert.deepEqual(await new TotpProvider({ store: before.mfa, kek: oldKek, issuer: 'x', driftSteps: 1 }).enrol(someone, secret, code(Date.now() - 30_000)), { ok: true });
+    await before.close();
     const rekeyed = await rekey();
     assert.equal(rekeyed.code, 0, rekeyed.stderr);
-    assert.match(rekeyed.stdout, /re-sealed 2 private keys/);
+    assert.match(rekeyed.stdout, /re-sealed 2 private keys and 1 authenticator secrets/);
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
+      assert.deepEqual(await new TotpProvider({ store: store.mfa, kek: newKek, issuer: 'x', driftSteps: 1 }).verify(someone, '', code(Date.now())), { ok: true });
       for (const k of await store.keys.list()) {
         assert.doesNotThrow(() => unsealPrivateKey(k.sealedPrivateKey, newKek, k.id));
         assert.throws(() => unsealPrivateKey(k.sealedPrivateKey, Buffer.alloc(32, 9), k.id), /cannot decrypt/);

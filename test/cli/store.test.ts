@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { postgresStore } from '../../store/postgres/index.js';
 import { LATEST_VERSION } from '../../store/postgres/migrations.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
-import type { KeyRecord, SyncObjectRecord } from '../../store/types.js';
+import type { KeyRecord, SyncObjectRecord, TotpEnrolment } from '../../store/types.js';
 import { gatehouse } from '../support/cli.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
@@ -20,6 +20,8 @@ const user: SyncObjectRecord = {
   desired: { displayName: 'Alice' }, memberGuids: [], entraId: 'e-1', exported: { displayName: 'Alice' }, exportedMembers: [], entraDeleted: false,
   error: { op: 'update', message: 'throttled', at: new Date(5_000), attempts: 1 },
 };
+
+const totp: TotpEnrolment = { userKey: user.objectGuid, upn: 'alice@corp.example.com', sealedSecret: Buffer.from([7, 7, 7]), lastStep: 58_000_000, createdAt: new Date(3_000) };
 
 describe('gatehouse store migrate | status | copy', () => {
   let server: TestPostgres;
@@ -45,6 +47,7 @@ describe('gatehouse store migrate | status | copy', () => {
     await old.sessions.create({ id: 's1', user: 'alice@corp.example.com', createdAt: new Date(), expiresAt: new Date(Date.now() + 3_600_000), data: { rps: ['urn:federation:MicrosoftOnline'] } });
     await old.counters.increment('extranet:alice', 3_600_000, 4);
     await old.sync.putObjects([user]);
+    await old.mfa.addTotp(totp);
     await old.sync.setValue('dirsync.cookie', 'AAEC');
     await old.close();
   });
@@ -71,7 +74,7 @@ describe('gatehouse store migrate | status | copy', () => {
   it('copies a SQLite install into PostgreSQL: keys, audit, sessions, counters and sync state, then refuses a second copy', async () => {
     const res = await store('copy', '--from', 'sqlite', '--to', 'postgres');
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stdout, /keys: 1\nsessions: 1\ncounters: 1\naudit_events: 1\nsync_objects: 1\nsync_values: 1\nsync_journal: 0\nsync_runs: 0\naccount_activity: 0\n$/);
+    assert.match(res.stdout, /keys: 1\nsessions: 1\ncounters: 1\naudit_events: 1\nsync_objects: 1\nsync_values: 1\nsync_journal: 0\nsync_runs: 0\naccount_activity: 0\nmfa_totp: 1\n$/);
     assert.doesNotMatch(res.stdout, /S3cret-pw/);
     const copy = postgresStore({ url: server.url, poolSize: 2, statementTimeoutMs: 5000, connectTimeoutMs: 2000, migrate: false });
     try {
@@ -81,6 +84,7 @@ describe('gatehouse store migrate | status | copy', () => {
       assert.deepEqual((await copy.sessions.get('s1'))?.data, { rps: ['urn:federation:MicrosoftOnline'] }, 'users stay signed in');
       assert.equal(await copy.counters.get('extranet:alice'), 4, 'lockout counts carry over');
       assert.deepEqual(await copy.sync.getObject(user.anchor), user);
+      assert.deepEqual(await copy.mfa.getTotp(totp.userKey), totp, 'authenticators move with the install, still sealed');
       assert.equal(await copy.sync.getValue('dirsync.cookie'), 'AAEC', 'the next sync is a delta, not a full import');
       await copy.audit.append({ at: new Date(), type: 'after.copy', outcome: 'success' });
       const ids = (await copy.audit.recent(5)).map((e) => e.id!);
@@ -90,7 +94,7 @@ describe('gatehouse store migrate | status | copy', () => {
     }
     const again = await store('copy', '--from', 'sqlite', '--to', 'postgres');
     assert.equal(again.code, 1);
-    assert.equal(again.stderr, 'gatehouse: the PostgreSQL store already holds data (1 keys, 1 sessions, 1 counters, 2 audit_events, 1 sync_objects, 1 sync_values); copy only into an empty database\n');
+    assert.equal(again.stderr, 'gatehouse: the PostgreSQL store already holds data (1 keys, 1 sessions, 1 counters, 2 audit_events, 1 sync_objects, 1 sync_values, 1 mfa_totp); copy only into an empty database\n');
   });
 
   it('answers bad input in one line: a direction it does not copy, postgres without a url, an unreachable server', async () => {

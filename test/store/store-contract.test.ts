@@ -305,6 +305,46 @@ for (const [name, open] of adapters) {
       assert.equal(await s.sync.acquireLease('sync.run', 'h1', t(6000), t(5500)), true, 'free again after release');
       await s.close();
     });
+
+    it('keeps one TOTP enrolment per user, found by objectGUID or by UPN in any case, never overwritten, until deleted', async () => {
+      const s = await open();
+      const e = { userKey: 'guid-alice', upn: 'alice@corp.example.com', sealedSecret: Buffer.from([9, 8, 7]), lastStep: 100, createdAt: new Date(5000) };
+      assert.equal(await s.mfa.getTotp('guid-alice'), undefined);
+      assert.equal(await s.mfa.addTotp(e), true);
+      assert.deepEqual(await s.mfa.getTotp('guid-alice'), e);
+      assert.deepEqual(await s.mfa.findTotpByUpn('Alice@CORP.example.com'), e);
+      assert.equal(await s.mfa.addTotp({ ...e, sealedSecret: Buffer.from([1]) }), false, 'a second enrolment does not replace the first');
+      assert.deepEqual((await s.mfa.getTotp('guid-alice'))?.sealedSecret, Buffer.from([9, 8, 7]));
+      assert.equal(await s.mfa.deleteTotp('guid-alice'), true);
+      assert.equal(await s.mfa.deleteTotp('guid-alice'), false);
+      assert.equal(await s.mfa.findTotpByUpn('alice@corp.example.com'), undefined);
+      await s.close();
+    });
+
+    it('accepts a TOTP step only when it is later than the last used one', async () => {
+      const s = await open();
+      await s.mfa.addTotp({ userKey: 'g', upn: 'u@corp.example.com', sealedSecret: Buffer.from([1]), lastStep: 100, createdAt: new Date(0) });
+      assert.equal(await s.mfa.useTotpStep('g', 100), false, 'the step of the enrolment code');
+      assert.equal(await s.mfa.useTotpStep('g', 101), true);
+      assert.equal(await s.mfa.useTotpStep('g', 101), false, 'the same code again');
+      assert.equal(await s.mfa.useTotpStep('g', 99), false, 'an older code');
+      assert.equal(await s.mfa.useTotpStep('nobody', 200), false);
+      assert.equal((await s.mfa.getTotp('g'))?.lastStep, 101);
+      await s.close();
+    });
+
+    it('lists TOTP enrolments by UPN and re-seals their secrets all together or not at all', async () => {
+      const s = await open();
+      const e = (userKey: string, upn: string) => ({ userKey, upn, sealedSecret: Buffer.from(userKey), lastStep: 1, createdAt: new Date(0) });
+      await s.mfa.addTotp(e('g2', 'Zoe@corp.example.com'));
+      await s.mfa.addTotp(e('g1', 'adam@corp.example.com'));
+      assert.deepEqual((await s.mfa.listTotp()).map((t) => t.upn), ['adam@corp.example.com', 'Zoe@corp.example.com']);
+      await assert.rejects(s.mfa.resealTotp([{ userKey: 'g1', sealedSecret: Buffer.from('new1') }, { userKey: 'gone', sealedSecret: Buffer.from('x') }]));
+      assert.deepEqual((await s.mfa.getTotp('g1'))?.sealedSecret, Buffer.from('g1'), 'nothing changed');
+      await s.mfa.resealTotp([{ userKey: 'g1', sealedSecret: Buffer.from('new1') }, { userKey: 'g2', sealedSecret: Buffer.from('new2') }]);
+      assert.deepEqual((await s.mfa.listTotp()).map((t) => t.sealedSecret.toString()), ['new1', 'new2']);
+      await s.close();
+    });
   });
 }
 
@@ -367,6 +407,9 @@ describe('postgres store', () => {
     assert.equal(await a.counters.get('lock:alice', now), 20);
     const holders = await Promise.all(['h1', 'h2', 'h3', 'h4'].map((h, i) => (i % 2 ? a : b).sync.acquireLease('l', h, until, now)));
     assert.equal(holders.filter(Boolean).length, 1);
+    await a.mfa.addTotp({ userKey: 'g', upn: 'u@corp.example.com', sealedSecret: Buffer.from([1]), lastStep: 1, createdAt: now });
+    const accepted = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).mfa.useTotpStep('g', 2)));
+    assert.equal(accepted.filter(Boolean).length, 1, 'one TOTP code accepted once across two nodes');
     await Promise.all([a.close(), b.close()]);
   });
 

@@ -115,12 +115,15 @@ describe('WS-Federation passive sign-in', () => {
     assert.match(client.setCookies.find((c) => c.startsWith('__Host-gatehouse_sso='))!, /Max-Age=28800/);
   });
 
-  it('refuses, rather than downgrades, a request for MFA it cannot perform', async () => {
-    const res = await new WebClient([gh.tlsCertPem]).get(signInUrl(ENTRA, { wauth: 'http://schemas.microsoft.com/claims/multipleauthn' }));
-    assert.equal(res.status, 403);
+  it('answers a request for MFA with the password and then a second factor, never a password-only token', async () => {
+    const client = new WebClient([gh.tlsCertPem]);
+    const page = await client.get(signInUrl(ENTRA, { wauth: 'http://schemas.microsoft.com/claims/multipleauthn' }));
+    assert.equal(page.status, 200);
+    const { action, fields } = readForm(await page.text());
+    const res = await client.post(new URL(action, gh.url).href, { ...fields, UserName: 'alice@corp.example.com', Password: 'Passw0rd!' });
     const html = await res.text();
-    assert.match(html, /sign-in method this service does not offer/);
-    assert.doesNotMatch(html, /name="Password"/);
+    assert.match(html, /name="MfaFlow"/, 'alice has no authenticator yet: the set-up page');
+    assert.doesNotMatch(html, /name="wresult"/);
   });
 
   it('does not show attacker-chosen wauth text on its page', async () => {

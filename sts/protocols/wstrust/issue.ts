@@ -89,6 +89,16 @@ function signInRequest(trust: RelyingPartyTrust, clientIp: string): SignInReques
 /** The pipeline audits the outcome; every failure becomes the same fault (ENTRA.md §6.4). */
 async function authenticate(pipeline: SignInPipeline, req: SignInRequest, msg: RstMessage): Promise<Authentication> {
   const outcome = await pipeline.run(req, { kind: 'password', username: msg.username, password: msg.password, persistent: false });
-  if (outcome.kind === 'authenticated') return outcome.auth;
-  throw new FailedAuthentication(outcome.kind === 'needs-credentials' ? outcome.error ?? 'no-credentials' : outcome.reason);
+  switch (outcome.kind) {
+    case 'authenticated':
+      return outcome.auth;
+    case 'denied':
+      // MFA policy applies here too, but a SOAP client has no page for a second factor: AD FS refuses it.
+      if (outcome.reason === 'mfa-required') throw new RequestDenied('mfa-required', 'This application needs multi-factor authentication, which rich clients cannot provide here.');
+      throw new FailedAuthentication(outcome.reason);
+    case 'needs-credentials':
+      throw new FailedAuthentication(outcome.error ?? 'no-credentials');
+    default:
+      throw new FailedAuthentication(outcome.kind === 'needs-password-change' ? outcome.reason : outcome.kind);
+  }
 }
