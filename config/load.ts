@@ -68,7 +68,7 @@ async function resolveSecrets(value: unknown, at: string[], ctx: { file: string;
 
 type TrustInput = Resolved<ParsedConfig>['trusts'][number];
 
-/** A certificate given as PEM text, as bare base64 DER (metadata's form), or as a file holding either. */
+/** A certificate given as PEM text (or a PEM public key), as bare base64 DER (metadata's form), or as a file holding either. */
 async function certificate(value: string, key: string, ctx: { file: string; baseDir: string }): Promise<string> {
   let text = value.trim();
   if (!text.startsWith('-----BEGIN') && !/^[A-Za-z0-9+/=\s]{64,}$/.test(text)) {
@@ -78,7 +78,8 @@ async function certificate(value: string, key: string, ctx: { file: string; base
       throw new ConfigError(ctx.file, key, `cannot read certificate file: ${(err as Error).message}`);
     }
   }
-  if (text.startsWith('-----BEGIN CERTIFICATE-----')) return `${text}\n`;
+  // A bare public key serves too where a partner publishes no certificate (key from configuration either way).
+  if (text.startsWith('-----BEGIN CERTIFICATE-----') || text.startsWith('-----BEGIN PUBLIC KEY-----')) return `${text}\n`;
   const b64 = text.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) throw new ConfigError(ctx.file, key, 'is not a PEM or base64 certificate');
   return `-----BEGIN CERTIFICATE-----\n${b64.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
