@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SignatureAlgorithm, Signer } from '../../keys/signer.js';
 import { signEnveloped } from '../../xml/sign.js';
 import { namespace, XmlWriter, type WrittenXml } from '../../xml/writer.js';
-import { samlTime } from './saml11-assertion.js';
+import { samlTime, type Saml11AssertionInput } from './saml11-assertion.js';
 
 export const SAML2_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 export const SAML2 = namespace('saml', SAML2_NS);
@@ -17,13 +17,8 @@ export interface Saml2Attribute {
   values: string[];
 }
 
-export interface Saml2AssertionInput {
-  assertionId?: string;
-  issuer: string;
-  audience: string;
-  issueInstant: Date;
-  notBefore: Date;
-  notOnOrAfter: Date;
+/** The same identity, issuer, audience and validity window as a SAML 1.1 assertion (ENTRA.md §2.4, §2.5, §3.2). */
+export interface Saml2AssertionInput extends Pick<Saml11AssertionInput, 'assertionId' | 'issuer' | 'audience' | 'issueInstant' | 'notBefore' | 'notOnOrAfter'> {
   nameId: { value: string; format: string; spNameQualifier?: string | undefined };
   /** SubjectConfirmationData (SAML 2.0 Profiles §4.1.4.2): the ACS URL, and the request answered (none when IdP-initiated). */
   recipient: string;

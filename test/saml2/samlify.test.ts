@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as samlify from 'samlify';
+import type { PostBindingContext } from 'samlify/types/src/types.js';
 import { makeTestCert, type TestCert } from '../support/pki.js';
 import type { RunningTestGatehouse } from '../support/gatehouse.js';
 import { ALICE, decodeXml, logInFrom, newClient, spTrust, startSamlGatehouse, xmlsecAssertion } from './helpers.js';
@@ -75,7 +76,7 @@ describe('samlify as a SAML 2.0 SP of Gatehouse', () => {
     const client = newClient(gh);
     const s = sp(SIGNED);
     const ctx = sp(SIGNED, { signatureConfig: { prefix: 'ds', location: { reference: "/*[local-name(.)='AuthnRequest']/*[local-name(.)='Issuer']", action: 'after' } } })
-      .createLoginRequest(idp, 'post') as samlify.PostBindingContext;
+      .createLoginRequest(idp, 'post') as PostBindingContext;
     const form = await logInFrom(client, gh, await client.post(ctx.entityEndpoint, { SAMLRequest: ctx.context, RelayState: 'rs-samlify' }));
     assert.equal(form.fields.RelayState, 'rs-samlify');
     const { extract } = await s.parseLoginResponse(idp, 'post', { body: { SAMLResponse: form.fields.SAMLResponse } });
@@ -111,7 +112,7 @@ describe('samlify as a SAML 2.0 SP of Gatehouse', () => {
     const s = sp(SIGNED);
     const form = await logInFrom(client, gh, await client.get(s.createLoginRequest(idp, 'redirect').context));
     const { extract } = await s.parseLoginResponse(idp, 'post', { body: { SAMLResponse: form.fields.SAMLResponse } });
-    const { context } = s.createLogoutRequest(idp, 'redirect', { logoutNameID: extract.nameID, sessionIndex: extract.sessionIndex?.sessionIndex });
+    const { context } = s.createLogoutRequest(idp, 'redirect', { logoutNameID: String(extract.nameID), sessionIndex: String(extract.sessionIndex?.sessionIndex) });
     const res = await client.get(context);
     assert.equal(res.status, 302, await res.text());
     const back = new URL(res.headers.get('location')!);
