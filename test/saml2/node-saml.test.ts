@@ -9,6 +9,7 @@ import { ALICE, decodeXml, logInFrom, newClient, spTrust, startSamlGatehouse, xm
 const SIGNED = 'https://signed.node-saml.test';
 const ENCRYPTED = 'https://encrypted.node-saml.test';
 const POST_SP = 'https://post.node-saml.test';
+const RESPONSE_ONLY = 'https://response-only.node-saml.test';
 
 let gh: RunningTestGatehouse;
 let spKey: TestCert;
@@ -40,6 +41,7 @@ describe('node-saml as a SAML 2.0 SP of Gatehouse', () => {
     gh = await startSamlGatehouse([
       spTrust(SIGNED, SIGNED, { signingCertificates: [spKey.certPem], requireSignedRequests: true, sign: 'both', allowIdpInitiated: true }, 'node-saml signed'),
       spTrust(ENCRYPTED, ENCRYPTED, { signingCertificates: [spKey.certPem], sign: 'both', encryptionCertificate: spKey.certPem, dataEncryption: 'aes256-cbc', allowIdpInitiated: true }),
+      spTrust(RESPONSE_ONLY, RESPONSE_ONLY, { sign: 'response' }),
       spTrust(POST_SP, POST_SP, { signingCertificates: [spKey.certPem], requireSignedRequests: true, sign: 'both', singleLogoutServices: [{ binding: 'post', location: `${POST_SP}/slo` }] }),
     ]);
     idpCertPem = (await gh.signingCertificate()).pem;
@@ -61,6 +63,19 @@ describe('node-saml as a SAML 2.0 SP of Gatehouse', () => {
     assert.ok(r.ok, r.output);
     const a = await xmlsecAssertion(xml, idpCertPem);
     assert.ok(a.ok, a.output);
+  });
+
+  it('signs only the Response when the trust says so (sign: response); node-saml and xmlsec1 accept it', async () => {
+    const client = newClient(gh);
+    const saml = sp(RESPONSE_ONLY, { privateKey: undefined, wantAssertionsSigned: false });
+    const form = await logInFrom(client, gh, await client.get(await saml.getAuthorizeUrlAsync('', undefined, {})));
+    const xml = decodeXml(form.fields.SAMLResponse!);
+    assert.equal(xml.match(/<ds:Signature /g)?.length, 1);
+    assert.ok(xml.indexOf('<ds:Signature ') < xml.indexOf('<saml:Assertion '), 'the one signature is the Response’s');
+    const r = await xmlsecResponse(xml, idpCertPem);
+    assert.ok(r.ok, r.output);
+    const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: form.fields.SAMLResponse! });
+    assert.equal(profile?.nameID, ALICE.immutableId);
   });
 
   it('signs alice in over HTTP-POST with an enveloped-signed request', async () => {

@@ -113,6 +113,13 @@ describe('SAML requests Gatehouse refuses, each with a page or a SAML status and
     await refused(() => newClient(gh).get(redirect(authnRequest(STRICT), attacker)), 'saml-signature-invalid');
   });
 
+  it('refuses an RSA-SHA1 signature from a trust that did not opt in to SHA-1', async () => {
+    const xml = deflateRawSync(Buffer.from(authnRequest(STRICT)));
+    let query = `SAMLRequest=${encodeURIComponent(xml.toString('base64'))}&SigAlg=${encodeURIComponent('http://www.w3.org/2000/09/xmldsig#rsa-sha1')}`;
+    query += `&Signature=${encodeURIComponent(rsaSign('sha1', Buffer.from(query), spKey.key).toString('base64'))}`;
+    await refused(() => newClient(gh).get(`${gh.url}/adfs/ls/?${query}`), 'saml-signature-algorithm');
+  });
+
   it('refuses XSW variants 1–8 of a signed AuthnRequest', async () => {
     const variants = xswVariants(signed(authnRequest(STRICT), spKey), `${STRICT}/other-acs`);
     assert.equal(Object.keys(variants).length, 8);
