@@ -97,7 +97,7 @@ async function signOut(deps: PassiveDeps, msg: Extract<WsFedMessage, { wa: 'wsig
     details: { parties: plan.cleanups.length, hadSession: ended !== undefined },
   });
   // SAML participants are logged out one after the other before the page (issue [C] item 5).
-  if (deps.saml && ended?.parties.some((p) => p.saml)) return deps.saml.signOutAll(res, ended.parties, plan.cleanups, plan.back);
+  if (deps.saml && ended?.parties.some((p) => p.saml)) return deps.saml.signOutAll(req, res, ended.parties, plan.cleanups, plan.back);
   sendPage(res, signOutPage(deps.branding, plan), { frameTargets: [...new Set(plan.cleanups.map((u) => u.origin))] });
 }
 

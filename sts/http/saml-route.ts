@@ -69,7 +69,7 @@ export class SamlEndpoint {
       const issuer = party?.saml?.issuer ?? this.deps.saml.issuerFor(trust, undefined);
       await this.deps.audit.record({ type: 'signout', outcome: 'success', user: ended?.upn, relyingParty: trust.identifier, clientIp: req.ip, details: { protocol: 'saml2', hadSession: ended !== undefined } });
       const cleanups = cleanupUrls(ended?.parties ?? []);
-      return this.runLogout(res, startLogout(ended?.parties ?? [], { kind: 'saml', trust: trust.identifier, requestId: request.id, relayState: msg.relayState, issuer }, cleanups));
+      return this.runLogout(req, res, startLogout(ended?.parties ?? [], { kind: 'saml', trust: trust.identifier, requestId: request.id, relayState: msg.relayState, issuer }, cleanups));
     }
     let begun: Saml2SignIn;
     try {
@@ -131,23 +131,19 @@ export class SamlEndpoint {
    * wsignout1.0 (or the IdP's own sign-out) for a session that also has SAML participants: they are
    * logged out one after the other before the sign-out page (with the WS-Fed cleanups) is shown.
    */
-  async signOutAll(res: Response, parties: SessionParty[], cleanups: URL[], back: string | undefined): Promise<void> {
-    return this.runLogout(res, startLogout(parties, { kind: 'page', back }, cleanups));
+  async signOutAll(req: Request, res: Response, parties: SessionParty[], cleanups: URL[], back: string | undefined): Promise<void> {
+    return this.runLogout(req, res, startLogout(parties, { kind: 'page', back }, cleanups));
   }
 
   private async logoutResponse(req: Request, res: Response, msg: ReturnType<typeof readBoundMessage>): Promise<void> {
     const run = this.deps.logoutState.open<LogoutRun>(readCookie(req, LOGOUT_COOKIE));
     if (!run || run.exp < Date.now()) throw new RequestDenied('saml-no-logout-in-progress', 'There is no sign-out in progress in this browser.');
-    const failedBefore = run.failed.length;
     acceptLogoutResponse(this.deps.trusts, run, msg, this.deps.endpoint);
-    if (run.failed.length > failedBefore) {
-      await this.deps.audit.record({ type: 'signout', outcome: 'failure', relyingParty: run.failed.at(-1), clientIp: req.ip, reason: 'saml-partial-logout', details: { protocol: 'saml2' } });
-    }
-    return this.runLogout(res, run);
+    return this.runLogout(req, res, run);
   }
 
   /** One hop of a logout run: the next participant's LogoutRequest, or the end (the asker's LogoutResponse or the signed-out page). */
-  private async runLogout(res: Response, run: LogoutRun): Promise<void> {
+  private async runLogout(req: Request, res: Response, run: LogoutRun): Promise<void> {
     const next = await nextLogoutRequest({ trusts: this.deps.trusts, tokens: this.deps.saml }, run);
     if (next) {
       setCookie(res, LOGOUT_COOKIE, this.deps.logoutState.seal(run), { sameSite: 'none' });
@@ -156,6 +152,9 @@ export class SamlEndpoint {
     clearCookie(res, LOGOUT_COOKIE);
     const cleanups = run.cleanups.map((u) => new URL(u));
     const partial = run.failed.length > 0;
+    if (partial) {
+      await this.deps.audit.record({ type: 'signout', outcome: 'failure', reason: 'saml-partial-logout', clientIp: req.ip, relyingParty: run.origin.kind === 'saml' ? run.origin.trust : undefined, details: { protocol: 'saml2', notLoggedOut: run.failed.join(' ') } });
+    }
     const frameTargets = [...new Set(cleanups.map((u) => u.origin))];
     const final = await finalLogoutResponse({ trusts: this.deps.trusts, tokens: this.deps.saml }, run);
     if (final && cleanups.length === 0) return send(res, this.deps.branding, final);

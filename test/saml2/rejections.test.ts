@@ -113,6 +113,11 @@ describe('SAML requests Gatehouse refuses, each with a page or a SAML status and
     await refused(() => newClient(gh).get(redirect(authnRequest(STRICT), attacker)), 'saml-signature-invalid');
   });
 
+  it('refuses an unsigned LogoutRequest from a trust that requires signed requests', async () => {
+    const logout = `<samlp:LogoutRequest xmlns:samlp="${SAMLP}" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_${randomUUID()}" Version="2.0" IssueInstant="${new Date().toISOString()}"><saml:Issuer>${STRICT}</saml:Issuer><saml:NameID>alice</saml:NameID></samlp:LogoutRequest>`;
+    await refused(() => newClient(gh).get(redirect(logout)), 'saml-unsigned-request');
+  });
+
   it('refuses an RSA-SHA1 signature from a trust that did not opt in to SHA-1', async () => {
     const xml = deflateRawSync(Buffer.from(authnRequest(STRICT)));
     let query = `SAMLRequest=${encodeURIComponent(xml.toString('base64'))}&SigAlg=${encodeURIComponent('http://www.w3.org/2000/09/xmldsig#rsa-sha1')}`;

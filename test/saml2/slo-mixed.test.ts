@@ -84,8 +84,21 @@ describe('single logout across WS-Fed and SAML participants', () => {
     assert.equal(frames.length, 1);
     assert.equal(rp.cleanups.length, before + 1);
     assert.match(html, new RegExp(`id="continue" href="${rp.replyUrl}"`));
+    const [partial, signedOut] = await gh.runtime.store.audit.recent(2, { type: 'signout' });
+    assert.deepEqual([partial?.outcome, partial?.reason, partial?.details?.notLoggedOut], ['failure', 'saml-partial-logout', B]);
+    assert.equal(signedOut?.outcome, 'success');
+  });
+
+  it('a participant that answers its LogoutRequest with a failure status makes the logout partial', async () => {
+    const client = new WebClient([gh.tlsCertPem]);
+    await signInEverywhere(client);
+    const first = await client.get(`${gh.url}/adfs/ls/?wa=wsignout1.0`);
+    const toA = new URL(first.headers.get('location')!);
+    const request = await sp(A).validateRedirectAsync(Object.fromEntries(toA.searchParams), toA.search.slice(1));
+    const done = await client.get(await sp(A).getLogoutResponseUrlAsync(request.profile!, '', {}, false));
+    assert.match(await done.text(), /some applications could not be told/);
     const [event] = await gh.runtime.store.audit.recent(1, { type: 'signout' });
-    assert.equal(event?.outcome, 'success');
+    assert.deepEqual([event?.reason, event?.details?.notLoggedOut], ["saml-partial-logout", `${A} ${B}`]);
   });
 
   it('an SP-initiated LogoutRequest logs the WS-Fed app out too and answers PartialLogout when a participant could not be logged out', async () => {
