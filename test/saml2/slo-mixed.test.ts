@@ -98,7 +98,7 @@ describe('single logout across WS-Fed and SAML participants', () => {
     const done = await client.get(await sp(A).getLogoutResponseUrlAsync(request.profile!, '', {}, false));
     assert.match(await done.text(), /some applications could not be told/);
     const [event] = await gh.runtime.store.audit.recent(1, { type: 'signout' });
-    assert.deepEqual([event?.reason, event?.details?.notLoggedOut], ["saml-partial-logout", `${A} ${B}`]);
+    assert.deepEqual([event?.reason, event?.details?.notLoggedOut], ['saml-partial-logout', `${A} ${B}`]);
   });
 
   it('an SP-initiated LogoutRequest logs the WS-Fed app out too and answers PartialLogout when a participant could not be logged out', async () => {
