@@ -4,7 +4,8 @@ import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { makeTestCert, type TestCert } from '../support/pki.js';
 import type { RunningTestGatehouse } from '../support/gatehouse.js';
 import { readForm } from '../support/web-client.js';
-import { ALICE, decodeXml, logInFrom, newClient, spTrust, startSamlGatehouse, xmlsecAssertion, xmlsecResponse } from './helpers.js';
+import { xmlsecVerify } from '../xml/xmlsec1.js';
+import { ALICE, decodeXml, logInFrom, newClient, SAMLP, spTrust, startSamlGatehouse, xmlsecAssertion, xmlsecResponse } from './helpers.js';
 
 const SIGNED = 'https://signed.node-saml.test';
 const ENCRYPTED = 'https://encrypted.node-saml.test';
@@ -152,6 +153,9 @@ describe('node-saml as a SAML 2.0 SP of Gatehouse', () => {
     // Second participant: HTTP-POST.
     const toPostSp = readForm(await hop.text());
     assert.equal(toPostSp.action, `${POST_SP}/slo`);
+    const logoutXml = decodeXml(toPostSp.fields.SAMLRequest!);
+    const verified = await xmlsecVerify(logoutXml, idpCertPem, { attr: 'ID', ns: SAMLP, element: 'LogoutRequest' });
+    assert.ok(verified.ok, verified.output);
     const posted = await postSp.validatePostRequestAsync({ SAMLRequest: toPostSp.fields.SAMLRequest! });
     assert.equal(posted.loggedOut, true);
     const answerUrl = new URL(await postSp.getLogoutResponseUrlAsync(posted.profile!, '', {}, true));

@@ -7,7 +7,7 @@ import { xswVariants } from '../fixtures/saml-xsw/xsw.js';
 import type { RunningTestGatehouse } from '../support/gatehouse.js';
 import { makeTestCert, type TestCert } from '../support/pki.js';
 import { readForm, WebClient } from '../support/web-client.js';
-import { decodeXml, logInFrom, newClient, parse, SAMLP, spTrust, startSamlGatehouse } from './helpers.js';
+import { decodeXml, logInFrom, newClient, parse, SAMLP, spTrust, startSamlGatehouse, xmlsecResponse } from './helpers.js';
 
 const STRICT = 'https://strict.sp.test';
 const OPEN = 'https://open.sp.test';
@@ -65,7 +65,10 @@ async function status(send: () => Promise<{ status: number; text(): Promise<stri
   assert.equal(await rejections(), before + 1, 'one audit event');
   const form = readForm(await res.text());
   assert.equal(form.action, `${STRICT}/acs`);
-  const root = parse(decodeXml(form.fields.SAMLResponse!));
+  const xml = decodeXml(form.fields.SAMLResponse!);
+  const signature = await xmlsecResponse(xml, (await gh.signingCertificate()).pem);
+  assert.ok(signature.ok, `the refusal is signed: ${signature.output}`);
+  const root = parse(xml);
   const codes = Array.from(root.getElementsByTagNameNS(SAMLP, 'StatusCode')).map((c) => c.getAttribute('Value'));
   assert.deepEqual(codes.slice(1), [`urn:oasis:names:tc:SAML:2.0:status:${subCode}`]);
   const [event] = await gh.runtime.store.audit.recent(1, { type: 'request.rejected' });
