@@ -56,13 +56,18 @@ export function passiveRouter(deps: PassiveDeps): Router {
   r.get(paths, deps.ban, handle);
   // A POST is where a password arrives: the per-address bound applies before its body is read.
   r.post(paths, deps.rateLimit, form, handle);
-  r.use(paths, async (error: unknown, req: Request, res: Response, next: NextFunction) => {
+  r.use(paths, protocolErrorPage(deps));
+  return r;
+}
+
+/** A protocol error (or an oversized body) as a page and an audit event; anything else goes on to the app's handler. */
+export function protocolErrorPage(deps: Pick<PassiveDeps, 'audit' | 'branding'>) {
+  return async (error: unknown, req: Request, res: Response, next: NextFunction) => {
     const err = bodyTooLarge(error) ? new BadRequest('request-too-large', 'The request is too large.') : error;
     if (!(err instanceof ProtocolError)) return next(err);
     await deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: err.reason, clientIp: req.ip, details: { path: req.path } });
     sendPage(res, messagePage(deps.branding, { title: err.title, message: err.userMessage, reference: err.reason }), { status: err.status });
-  });
-  return r;
+  };
 }
 
 async function signIn(deps: PassiveDeps, msg: Extract<WsFedMessage, { wa: 'wsignin1.0' }>, req: Request, res: Response): Promise<void> {

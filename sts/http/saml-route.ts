@@ -22,6 +22,7 @@ import { sendPage, type Branding } from '../ui/layout.js';
 import { signOutPage } from '../ui/signout-page.js';
 import type { BrowserSignIn } from './browser-signin.js';
 import { clearCookie, readCookie, setCookie } from './cookies.js';
+import { protocolErrorPage } from './passive-route.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface SamlDeps {
@@ -124,6 +125,7 @@ export class SamlEndpoint {
       const parties = this.deps.trusts.all().filter((t) => t.saml?.allowIdpInitiated).map((t) => ({ identifier: t.identifier, name: t.name }));
       sendPage(res, idpInitiatedPage(this.deps.branding, { path: AdfsPath.idpInitiatedSignOn, signOutUrl: `${AdfsPath.passive}?wa=wsignout1.0`, parties }));
     });
+    r.use(protocolErrorPage(this.deps));
     return r;
   }
 

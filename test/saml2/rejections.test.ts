@@ -106,6 +106,11 @@ describe('SAML requests Gatehouse refuses, each with a page or a SAML status and
     await refused(() => newClient(gh).get(redirect(authnRequest(OPEN, { attrs: ' AssertionConsumerServiceIndex="7"' }))), 'unregistered-reply');
   });
 
+  it('refuses loginToRp= for a trust that does not allow IdP-initiated sign-on, and for an unknown one', async () => {
+    await refused(() => newClient(gh).get(`${gh.url}/adfs/ls/idpinitiatedsignon?loginToRp=${encodeURIComponent(STRICT)}`), 'idp-initiated-not-allowed');
+    await refused(() => newClient(gh).get(`${gh.url}/adfs/ls/idpinitiatedsignon?loginToRp=urn:nobody`), 'unknown-relying-party');
+  });
+
   it('refuses an unsigned request where the trust requires signed ones', async () => {
     await refused(() => post(newClient(gh), authnRequest(STRICT)), 'saml-unsigned-request');
     await refused(() => newClient(gh).get(redirect(authnRequest(STRICT))), 'saml-unsigned-request');
