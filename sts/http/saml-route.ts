@@ -96,7 +96,8 @@ export class SamlEndpoint {
       }
     } catch (err) {
       if (!(err instanceof RequestDenied)) throw err;
-      const subCode = err.reason === 'method-unavailable' ? StatusCode.noAuthnContext : StatusCode.requestDenied;
+      // Core §3.2.2.2: a method (or MFA) we cannot perform is NoAuthnContext; any other refusal RequestDenied.
+      const subCode = err.reason === 'method-unavailable' || err.reason === 'mfa-unavailable' ? StatusCode.noAuthnContext : StatusCode.requestDenied;
       return this.refuse(req, res, begun, { code: StatusCode.responder, subCode }, err.reason);
     }
     const done = await completeSaml2SignIn(this.deps.saml, begun, signedIn.auth);
