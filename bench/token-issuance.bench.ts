@@ -14,7 +14,7 @@ import { rsaSignaturesPerSecond, table } from './ceiling.js';
  */
 const cert = await generateSelfSignedCertificate({ subject: 'CN=bench', validityDays: 1, keyBits: 2048 });
 const signer = softwareSigner(cert.privateKey, cert.certificateDer, cert.thumbprint);
-const trust = TrustRegistry.fromConfig({ entra: { enabled: true, replyUrl: 'https://login.microsoftonline.com/login.srf', tokenLifetimeMinutes: 60, allowWsTrust: true, allowWsTrustFromExtranet: true }, trusts: [] }).find('urn:federation:MicrosoftOnline')!;
+const trust = TrustRegistry.fromConfig({ entra: { enabled: true, replyUrl: 'https://login.microsoftonline.com/login.srf', tokenLifetimeMinutes: 60, allowWsTrust: true, allowWsTrustFromExtranet: true, samlRequestSigningCertificates: [] }, trusts: [] }).find('urn:federation:MicrosoftOnline')!;
 const user = {
   dn: 'CN=Alice,OU=Gatehouse,DC=corp,DC=example,DC=com',
   objectGuid: '11223344-5566-7788-99aa-bbccddeeff00',

@@ -39,7 +39,9 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   }
   const baseDir = dirname(path);
   const resolved = (await resolveSecrets(parsed.data, [], { file: path, env, baseDir })) as Resolved<ParsedConfig>;
-  return { ...absolutePaths(resolved, baseDir), file: path, baseDir };
+  const trusts = await Promise.all(resolved.trusts.map((t, i) => samlCertificates(t, `trusts.${i}.saml`, { file: path, baseDir })));
+  const samlRequestSigningCertificates = await Promise.all(resolved.entra.samlRequestSigningCertificates.map((c, i) => certificate(c, `entra.samlRequestSigningCertificates.${i}`, { file: path, baseDir })));
+  return { ...absolutePaths({ ...resolved, trusts, entra: { ...resolved.entra, samlRequestSigningCertificates } }, baseDir), file: path, baseDir };
 }
 
 async function resolveSecrets(value: unknown, at: string[], ctx: { file: string; env: NodeJS.ProcessEnv; baseDir: string }): Promise<unknown> {
@@ -62,6 +64,33 @@ async function resolveSecrets(value: unknown, at: string[], ctx: { file: string;
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = await resolveSecrets(record[k], [...at, k], ctx);
   return out;
+}
+
+type TrustInput = Resolved<ParsedConfig>['trusts'][number];
+
+/** A certificate given as PEM text (or a PEM public key), as bare base64 DER (metadata's form), or as a file holding either. */
+async function certificate(value: string, key: string, ctx: { file: string; baseDir: string }): Promise<string> {
+  let text = value.trim();
+  if (!text.startsWith('-----BEGIN') && !/^[A-Za-z0-9+/=\s]{64,}$/.test(text)) {
+    try {
+      text = (await readFile(resolve(ctx.baseDir, text), 'utf8')).trim();
+    } catch (err) {
+      throw new ConfigError(ctx.file, key, `cannot read certificate file: ${(err as Error).message}`);
+    }
+  }
+  // A bare public key serves too where a partner publishes no certificate (key from configuration either way).
+  if (text.startsWith('-----BEGIN CERTIFICATE-----') || text.startsWith('-----BEGIN PUBLIC KEY-----')) return `${text}\n`;
+  const b64 = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) throw new ConfigError(ctx.file, key, 'is not a PEM or base64 certificate');
+  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+/** trusts[].saml certificates are read once here, so requests are checked against text already in memory. */
+async function samlCertificates(t: TrustInput, key: string, ctx: { file: string; baseDir: string }): Promise<TrustInput> {
+  if (!t.saml) return t;
+  const signingCertificates = await Promise.all(t.saml.signingCertificates.map((c, i) => certificate(c, `${key}.signingCertificates.${i}`, ctx)));
+  const encryptionCertificate = t.saml.encryptionCertificate === undefined ? undefined : await certificate(t.saml.encryptionCertificate, `${key}.encryptionCertificate`, ctx);
+  return { ...t, saml: { ...t.saml, signingCertificates, ...(encryptionCertificate ? { encryptionCertificate } : {}) } };
 }
 
 /** Relative file paths in the config are relative to the config file, not the working directory. */

@@ -198,6 +198,10 @@ const entra = z
     tokenLifetimeMinutes: z.number().int().min(1).max(1440).default(60).describe('Validity of tokens for Entra (AD FS: 60, ENTRA.md §2.5).'),
     allowWsTrust: z.boolean().default(true).describe('Allow rich clients (Outlook, PowerShell, MSAL username/password) through WS-Trust.'),
     allowWsTrustFromExtranet: z.boolean().default(true).describe('Allow it also from outside corporateNetwork (AD FS extranet policy).'),
+    samlRequestSigningCertificates: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('With preferredAuthenticationProtocol saml: the certificate(s) Entra signs its AuthnRequests with, from https://nexus.microsoftonline-p.com/federationmetadata/saml20/federationmetadata.xml (ENTRA.md §3.1); PEM, base64 or a file. Required when isSignedAuthenticationRequestRequired.'),
   })
   .strict();
 

@@ -6,6 +6,8 @@ import type { Config } from '../config/load.js';
  */
 export const AdfsPath = {
   passive: '/adfs/ls/',
+  /** AD FS's IdP-initiated sign-on page (also reached as idpinitiatedsignon.aspx). */
+  idpInitiatedSignOn: '/adfs/ls/idpinitiatedsignon',
   federationMetadata: '/FederationMetadata/2007-06/FederationMetadata.xml',
   mex: '/adfs/services/trust/mex',
   usernameMixed13: '/adfs/services/trust/13/usernamemixed',

@@ -130,12 +130,13 @@ function securityTokenService(w: XmlWriter, input: FederationMetadataInput): voi
 }
 
 // saml-metadata §2.4.3 order: KeyDescriptor, SingleLogoutService, NameIDFormat, SingleSignOnService.
-// AD FS serves SAML 2.0 SSO and SLO at its one passive endpoint, in both bindings.
+// As AD FS, SAML 2.0 SSO and SLO are served at the one passive endpoint in both bindings
+// (sts/http/saml-route.ts), with the four NameID formats sts/tokens/claims-to-saml2.ts issues.
 function identityProvider(w: XmlWriter, input: FederationMetadataInput): void {
   w.start(MD, 'IDPSSODescriptor', { protocolSupportEnumeration: SAML2_PROTOCOL });
   signingKeys(w, input);
   for (const binding of [BINDING.redirect, BINDING.post]) w.leaf(MD, 'SingleLogoutService', '', { Binding: binding, Location: input.endpoints.passive });
-  for (const format of [NameIdFormat.email, NameIdFormat.persistent, NameIdFormat.unspecified]) w.leaf(MD, 'NameIDFormat', format);
+  for (const format of [NameIdFormat.email, NameIdFormat.persistent, NameIdFormat.transient, NameIdFormat.unspecified]) w.leaf(MD, 'NameIDFormat', format);
   for (const binding of [BINDING.redirect, BINDING.post]) w.leaf(MD, 'SingleSignOnService', '', { Binding: binding, Location: input.endpoints.passive });
   w.end();
 }

@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import { serviceIdentifier } from '../config/load.js';
+import { adfsEndpoints } from '../metadata/endpoints.js';
 import { deriveKey, SealedValues } from '../keys/sealing.js';
 import { BrowserSignIn } from './http/browser-signin.js';
 import { changePasswordRouter } from './http/change-password-route.js';
@@ -7,6 +8,7 @@ import { Csrf } from './http/csrf.js';
 import { metadataRouter } from './http/metadata-routes.js';
 import { passiveRouter } from './http/passive-route.js';
 import { AddressRateLimit, refusalPage } from './http/rate-limit.js';
+import { SamlEndpoint } from './http/saml-route.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { wstrustRouter } from './http/wstrust-route.js';
 import type { Runtime } from './runtime.js';
@@ -16,6 +18,7 @@ import { extranetLockoutFromConfig } from './signin/extranet-lockout.js';
 import { mfaFromConfig } from './signin/mfa/from-config.js';
 import { SignInPipeline } from './signin/pipeline.js';
 import { SsoSessions } from './signin/session.js';
+import { Saml2Tokens } from './tokens/saml2-tokens.js';
 import { TokenService } from './tokens/token-service.js';
 import { TrustRegistry } from './trusts/trust.js';
 import { assetsRouter } from './ui/assets.js';
@@ -46,9 +49,23 @@ export function buildServices(rt: Runtime) {
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
   const rateLimit = limits.guard(refusalPage(branding));
   const ban = limits.banGuard(refusalPage(branding));
+  const saml = new SamlEndpoint({
+    trusts,
+    signIn,
+    sessions,
+    cookie,
+    saml: new Saml2Tokens({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) }),
+    counters: rt.store.counters,
+    signInState: new SealedValues(rt.kek, 'saml sign-in state'),
+    logoutState: new SealedValues(rt.kek, 'saml logout run'),
+    audit: rt.audit,
+    branding,
+    endpoint: adfsEndpoints(config).passive,
+  });
   const routers: Router[] = [
     assetsRouter(),
-    passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit, ban }),
+    passiveRouter({ trusts, signIn, sessions, cookie, tokens, audit: rt.audit, branding, rateLimit, ban, saml }),
+    saml.idpInitiated(ban),
     metadataRouter({ config, store: rt.store, signer: () => rt.keys.signer() }),
     changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits, log: rt.log.child({ part: 'wstrust' }) }),

@@ -182,3 +182,19 @@ function rsaVerifier(algorithm: SignatureAlgorithm): new () => XcSignatureAlgori
   } as unknown as new () => XcSignatureAlgorithm;
 }
 
+
+/**
+ * SAML Bindings §3.4.4.1: the HTTP-Redirect binding's detached signature over the query octets,
+ * under the same rules as an enveloped one: SigAlg from the allow-list (RSA-SHA1 only by per-trust
+ * opt-in), keys from configuration only.
+ */
+export function verifyDetached(octets: string, sigAlg: string, signature: Buffer, options: Pick<VerifyOptions, 'keys' | 'allowSha1'>): { algorithm: SignatureAlgorithm; keyIndex: number } {
+  const algorithm = ALGORITHMS.find((a) => SIGNATURE_METHOD[a] === sigAlg);
+  if (!algorithm || (algorithm === 'rsa-sha1' && options.allowSha1 !== true)) throw new SignatureRejected('algorithm', `SigAlg ${sigAlg}`);
+  const data = Buffer.from(octets, 'utf8');
+  for (const [keyIndex, key] of options.keys.entries()) {
+    const publicKey = typeof key === 'string' ? createPublicKey(key) : key;
+    if (rsaVerify(DIGEST_METHOD[algorithm].hash, data, publicKey, signature)) return { algorithm, keyIndex };
+  }
+  throw new SignatureRejected('invalid', 'no configured key verifies the signature');
+}

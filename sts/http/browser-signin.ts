@@ -63,6 +63,17 @@ export class BrowserSignIn {
     return this.render(req, res, outcome, sr, resumeUrl, live);
   }
 
+  /**
+   * A sign-in that must not show a page (SAML IsPassive, Core §3.4.1): the SSO session or nothing;
+   * undefined means the user would have to be asked, and nothing was sent.
+   */
+  async passive(req: Request, sr: SignInRequest): Promise<SignedIn | undefined> {
+    const live = sr.fresh ? undefined : await this.deps.cookie.current(req);
+    if (!live) return undefined;
+    const outcome = await this.deps.pipeline.run(sr, { kind: 'nothing' }, live.data);
+    return outcome.kind === 'authenticated' ? { auth: outcome.auth, session: live } : undefined;
+  }
+
   private async render(req: Request, res: Response, outcome: SignInOutcome, sr: SignInRequest, resumeUrl: string, live: LiveSession | undefined): Promise<SignedIn | undefined> {
     const texts = this.deps.branding.texts;
     switch (outcome.kind) {

@@ -1,7 +1,7 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Audit } from '../../health/audit.js';
 import { AdfsPath } from '../../metadata/endpoints.js';
-import { ProtocolError } from '../protocols/errors.js';
+import { BadRequest, ProtocolError } from '../protocols/errors.js';
 import { readWsFedMessage, type WsFedMessage } from '../protocols/wsfed/message.js';
 import { beginWsFedSignIn, completeWsFedSignIn, type FormPost } from '../protocols/wsfed/signin.js';
 import { wsfedSignOut } from '../protocols/wsfed/signout.js';
@@ -13,6 +13,7 @@ import { sendPage, type Branding } from '../ui/layout.js';
 import { messagePage } from '../ui/message-page.js';
 import { signOutPage } from '../ui/signout-page.js';
 import type { BrowserSignIn } from './browser-signin.js';
+import type { SamlEndpoint } from './saml-route.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface PassiveDeps {
@@ -26,6 +27,8 @@ export interface PassiveDeps {
   rateLimit: RequestHandler;
   /** Banned client addresses get no page and no SSO either. */
   ban: RequestHandler;
+  /** SAML 2.0 at the same endpoint (sts/http/saml-route.ts). */
+  saml?: SamlEndpoint;
 }
 
 /**
@@ -38,6 +41,7 @@ export function passiveRouter(deps: PassiveDeps): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 });
   const handle = async (req: Request, res: Response) => {
+    if (deps.saml?.wants(req)) return deps.saml.handle(req, res);
     const msg = readWsFedMessage(req);
     switch (msg.wa) {
       case 'wsignin1.0':
@@ -52,12 +56,18 @@ export function passiveRouter(deps: PassiveDeps): Router {
   r.get(paths, deps.ban, handle);
   // A POST is where a password arrives: the per-address bound applies before its body is read.
   r.post(paths, deps.rateLimit, form, handle);
-  r.use(paths, async (err: unknown, req: Request, res: Response, next: NextFunction) => {
+  r.use(paths, protocolErrorPage(deps));
+  return r;
+}
+
+/** A protocol error (or an oversized body) as a page and an audit event; anything else goes on to the app's handler. */
+export function protocolErrorPage(deps: Pick<PassiveDeps, 'audit' | 'branding'>) {
+  return async (error: unknown, req: Request, res: Response, next: NextFunction) => {
+    const err = bodyTooLarge(error) ? new BadRequest('request-too-large', 'The request is too large.') : error;
     if (!(err instanceof ProtocolError)) return next(err);
     await deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: err.reason, clientIp: req.ip, details: { path: req.path } });
     sendPage(res, messagePage(deps.branding, { title: err.title, message: err.userMessage, reference: err.reason }), { status: err.status });
-  });
-  return r;
+  };
 }
 
 async function signIn(deps: PassiveDeps, msg: Extract<WsFedMessage, { wa: 'wsignin1.0' }>, req: Request, res: Response): Promise<void> {
@@ -74,6 +84,12 @@ function postForm(res: Response, branding: Branding, post: FormPost): void {
   sendPage(res, autoPostPage(branding, post.action, post.fields), { formTargets: [new URL(post.action).origin] });
 }
 
+/** The form parser's refusal of an oversized body (body-parser's 413 `entity.too.large`, `parameters.too.many`). */
+function bodyTooLarge(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  return type === 'entity.too.large' || type === 'parameters.too.many';
+}
+
 async function signOut(deps: PassiveDeps, msg: Extract<WsFedMessage, { wa: 'wsignout1.0' }>, req: Request, res: Response): Promise<void> {
   const ended = await deps.cookie.end(req, res);
   const plan = wsfedSignOut(deps.trusts, msg, ended?.parties ?? []);
@@ -85,6 +101,8 @@ async function signOut(deps: PassiveDeps, msg: Extract<WsFedMessage, { wa: 'wsig
     clientIp: req.ip,
     details: { parties: plan.cleanups.length, hadSession: ended !== undefined },
   });
+  // SAML participants are logged out one after the other before the page (issue [C] item 5).
+  if (deps.saml && ended?.parties.some((p) => p.saml)) return deps.saml.signOutAll(req, res, ended.parties, plan.cleanups, plan.back);
   sendPage(res, signOutPage(deps.branding, plan), { frameTargets: [...new Set(plan.cleanups.map((u) => u.origin))] });
 }
 

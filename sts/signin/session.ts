@@ -3,8 +3,23 @@ import { z } from 'zod';
 import type { SessionStore } from '../../store/types.js';
 import type { Authentication } from './types.js';
 
-/** A relying party that got a token in this session: sign-out cleans each up (MS-MWBF wsignoutcleanup1.0). */
-const sessionParty = z.object({ identifier: z.string(), signOutUrl: z.string() });
+/**
+ * A SAML 2.0 session participant: what a LogoutRequest to it must repeat (SAML Core §3.7.1) — the
+ * NameID it was given, the AuthnStatement's SessionIndex, and the Issuer it was given them by.
+ */
+const samlParticipant = z.object({
+  nameId: z.string(),
+  nameIdFormat: z.string(),
+  sessionIndex: z.string(),
+  issuer: z.string(),
+});
+export type SamlParticipant = z.infer<typeof samlParticipant>;
+
+/**
+ * A relying party that got a token in this session: sign-out cleans each up, WS-Fed parties with
+ * wsignoutcleanup1.0 (MS-MWBF), SAML ones (with `saml`) with a LogoutRequest.
+ */
+const sessionParty = z.object({ identifier: z.string(), signOutUrl: z.string(), saml: samlParticipant.optional() });
 export type SessionParty = z.infer<typeof sessionParty>;
 
 /**
@@ -64,7 +79,10 @@ export class SsoSessions {
   }
 
   async addParty(session: LiveSession, party: SessionParty): Promise<void> {
-    if (session.data.parties.some((p) => p.identifier === party.identifier)) return;
+    const known = session.data.parties.findIndex((p) => p.identifier === party.identifier);
+    if (known >= 0 && !party.saml) return;
+    // A SAML party signed in again holds the newer NameID and SessionIndex (a transient NameID changes).
+    if (known >= 0) session.data.parties.splice(known, 1);
     session.data.parties.push(party);
     await this.store.update(session.id, session.data);
   }

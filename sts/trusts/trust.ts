@@ -48,8 +48,28 @@ export interface RelyingPartyTrust {
   saml?: SamlTrustSettings | undefined;
 }
 
+/**
+ * ENTRA.md §3: Entra as a SAML 2.0 SP. Its AuthnRequests name no ACS, so its one ACS is login.srf
+ * (§3.2); they are signed RSA-SHA1 when isSignedAuthenticationRequestRequired (§3.1), hence
+ * allowSha1 for its requests only; NameID persistent (§3.2). Sign-out comes over HTTP-Redirect
+ * (§3.3) and the LogoutResponse goes back to login.srf *(unconfirmed)*.
+ */
+function entraSaml(e: Config['entra'], requireSigned: boolean): SamlTrustSettings {
+  return {
+    assertionConsumerServices: [{ binding: 'post', location: e.replyUrl, index: 0, isDefault: true }],
+    singleLogoutServices: [{ binding: 'redirect', location: e.replyUrl, isDefault: true }],
+    signingCertificates: e.samlRequestSigningCertificates,
+    requireSignedRequests: requireSigned,
+    sign: 'assertion',
+    allowSha1: true,
+    dataEncryption: 'aes256-gcm',
+    nameIdFormat: 'persistent',
+    allowIdpInitiated: false,
+  };
+}
+
 /** Entra is one trust, made from the `entra` settings (ENTRA.md §2.1–§2.2). */
-function entraTrust(e: Config['entra']): RelyingPartyTrust {
+function entraTrust(e: Config['entra'], requireSignedSaml = false): RelyingPartyTrust {
   return {
     identifier: ENTRA_IDENTIFIER,
     name: 'Microsoft Entra ID',
@@ -62,6 +82,7 @@ function entraTrust(e: Config['entra']): RelyingPartyTrust {
     allowWsTrust: e.allowWsTrust,
     allowWsTrustFromExtranet: e.allowWsTrustFromExtranet,
     signOutUrl: e.replyUrl,
+    saml: entraSaml(e, requireSignedSaml),
   };
 }
 
@@ -76,9 +97,10 @@ export class TrustRegistry {
     }
   }
 
-  static fromConfig(config: Pick<Config, 'entra' | 'trusts'>): TrustRegistry {
+  static fromConfig(config: Pick<Config, 'entra' | 'trusts'> & { federation?: Pick<Config['federation'], 'isSignedAuthenticationRequestRequired'> }): TrustRegistry {
     const configured = config.trusts.map((t) => ({ ...t, signOutUrl: t.signOutUrl ?? t.replyUrls[0]! }));
-    return new TrustRegistry([...(config.entra.enabled ? [entraTrust(config.entra)] : []), ...configured]);
+    const entra = config.entra.enabled ? [entraTrust(config.entra, config.federation?.isSignedAuthenticationRequestRequired ?? false)] : [];
+    return new TrustRegistry([...entra, ...configured]);
   }
 
   /** AD FS matches identifiers case-insensitively and ignores a trailing slash on URLs. */

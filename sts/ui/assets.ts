@@ -5,10 +5,15 @@ import { Router } from 'express';
  * The page assets, served from /adfs/portal/ like AD FS's, so pages need no inline script and the
  * CSP can stay `script-src 'self'`. The pages work without them (no-JS fallback buttons).
  */
-const AUTOPOST_JS = `document.addEventListener('DOMContentLoaded', function () {
-  var f = document.querySelector('form[data-autopost]');
-  if (f) { f.classList.add('posting'); f.submit(); }
-});
+// A sign-out page posts on only once its cleanup frames have loaded (the load event waits for them).
+const AUTOPOST_JS = `(function () {
+  function post() {
+    var f = document.querySelector('form[data-autopost]');
+    if (f) { f.classList.add('posting'); f.submit(); }
+  }
+  if (document.querySelector('iframe.cleanup')) window.addEventListener('load', post);
+  else document.addEventListener('DOMContentLoaded', post);
+})();
 `;
 
 const brandless = `

@@ -121,7 +121,13 @@ describe('federation metadata served by a running Gatehouse', () => {
       ['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', `${gh.url}/adfs/ls/`],
     ]);
     assert.equal(childElements(md.idpSso, MD_NS, 'SingleLogoutService').length, 2);
-    assert.ok(childElements(md.idpSso, MD_NS, 'NameIDFormat').map(textOf).includes('urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'));
+    // Exactly the formats the SAML adapter issues (sts/tokens/claims-to-saml2.ts).
+    assert.deepEqual(childElements(md.idpSso, MD_NS, 'NameIDFormat').map(textOf).sort(), [
+      'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+      'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+      'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+    ]);
   });
 
   it('is read by samlify as an identity provider with its SSO endpoints and signing certificate', async () => {

@@ -17,10 +17,14 @@ export interface WsFedSignOut {
 export function wsfedSignOut(trusts: TrustRegistry, msg: Extract<WsFedMessage, { wa: 'wsignout1.0' }>, parties: SessionParty[]): WsFedSignOut {
   const trust = msg.wtrealm ? trusts.find(msg.wtrealm) : undefined;
   const back = trust && msg.wreply ? allowedReply(trust, msg.wreply) : undefined;
-  const cleanups = parties.map((p) => {
+  return { trustIdentifier: trust?.identifier, cleanups: cleanupUrls(parties), back };
+}
+
+/** The wsignoutcleanup1.0 URL of each WS-Fed party (SAML participants get a LogoutRequest instead, sts/protocols/saml2/logout.ts). */
+export function cleanupUrls(parties: SessionParty[]): URL[] {
+  return parties.filter((p) => !p.saml).map((p) => {
     const u = new URL(p.signOutUrl);
     u.searchParams.set('wa', 'wsignoutcleanup1.0');
     return u;
   });
-  return { trustIdentifier: trust?.identifier, cleanups, back };
 }
