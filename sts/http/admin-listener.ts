@@ -27,12 +27,25 @@ export interface AdminListenerOptions {
 }
 
 const REALM = 'Bearer realm="gatehouse-admin"';
+
+/**
+ * The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or the password of Basic (RFC 7617,
+ * any user name) so that a person can open the health page in a browser, which prompts for Basic only.
+ */
+function presentedToken(header: string): string | undefined {
+  const bearer = /^Bearer ([\x21-\x7e]+)$/i.exec(header)?.[1];
+  if (bearer !== undefined) return bearer;
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header)?.[1];
+  if (basic === undefined) return undefined;
+  const pair = Buffer.from(basic, 'base64').toString('utf8');
+  return pair.includes(':') ? pair.slice(pair.indexOf(':') + 1) : undefined;
+}
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * The operators' listener, apart from the public one (Ory Hydra's admin port; AD FS keeps its
  * counters off the extranet): /metrics, /health and the health page. Every request shows its
- * bearer token (compared in constant time, over digests so the length leaks nothing either) or a
+ * token (Bearer, or a browser's Basic password; compared in constant time, over digests so the length leaks nothing either) or a
  * client certificate issued by `clientCa`; anything else is answered 401 with WWW-Authenticate
  * (RFC 6750 §3) and audited.
  */
@@ -46,11 +59,13 @@ export async function listenAdmin(handlers: AdminHandlers, o: AdminListenerOptio
     const socket = req.socket as Partial<TLSSocket>;
     if (o.tls?.clientCa && socket.authorized === true) return next();
     const header = req.get('authorization') ?? '';
-    const presented = /^Bearer ([\x21-\x7e]+)$/i.exec(header)?.[1];
+    const presented = presentedToken(header);
     if (wanted && presented !== undefined && timingSafeEqual(digest(presented), wanted)) return next();
     const reason = presented !== undefined ? 'bad-token' : header ? 'bad-authorization' : socket.authorized === false && socket.getPeerCertificate?.()?.subject ? 'untrusted-certificate' : 'no-credential';
     await o.audit.record({ type: 'admin.refused', outcome: 'failure', reason, clientIp: req.socket.remoteAddress, details: { path: req.path.slice(0, 128) } });
-    res.status(401).set('WWW-Authenticate', presented !== undefined ? `${REALM}, error="invalid_token"` : REALM).set('Cache-Control', 'no-store').type('text/plain').send('authentication required\n');
+    // A browser asks for a password only when offered Basic: the page offers it, the machine endpoints Bearer alone.
+    const challenges = [presented !== undefined ? `${REALM}, error="invalid_token"` : REALM, ...(req.path === '/' ? ['Basic realm="gatehouse-admin", charset="UTF-8"'] : [])];
+    res.status(401).set('WWW-Authenticate', challenges).set('Cache-Control', 'no-store').type('text/plain').send('authentication required\n');
   }
 
   const answer = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {

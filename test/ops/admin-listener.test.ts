@@ -56,20 +56,24 @@ describe('admin listener: /metrics after real sign-ins, /health, the health page
       for (const path of ['/metrics', '/health', '/']) {
         const res = await anonymous.get(path);
         assert.equal(res.status, 401, path);
-        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="gatehouse-admin"');
         assert.doesNotMatch(res.text, /gatehouse_|<html/);
       }
+      assert.equal((await anonymous.get('/metrics')).headers.get('www-authenticate'), 'Bearer realm="gatehouse-admin"');
+      // The page also offers Basic, so that a browser asks for the token as a password.
+      assert.equal((await anonymous.get('/')).headers.get('www-authenticate'), 'Bearer realm="gatehouse-admin", Basic realm="gatehouse-admin", charset="UTF-8"');
       const bad = await wrong.get('/metrics');
       assert.equal(bad.status, 401);
       assert.match(bad.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
-      const basic = await anonymous.get('/metrics', { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` });
-      assert.equal(basic.status, 401);
+      const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`operator:${password}`).toString('base64')}` });
+      assert.equal((await anonymous.get('/', basic(`${TOKEN}x`))).status, 401);
+      assert.equal((await anonymous.get('/', basic(TOKEN))).status, 200);
+      assert.equal((await anonymous.get('/metrics', { authorization: 'Digest username="x"' })).status, 401);
     } finally {
       await anonymous.close();
       await wrong.close();
     }
-    const refused = await gh.runtime.store.audit.recent(10, { type: 'admin.refused' });
-    assert.deepEqual(refused.map((e) => e.reason).sort(), ['bad-authorization', 'bad-token', 'no-credential', 'no-credential', 'no-credential']);
+    const refused = await gh.runtime.store.audit.recent(20, { type: 'admin.refused' });
+    assert.deepEqual(refused.map((e) => e.reason).sort(), ['bad-authorization', 'bad-token', 'bad-token', 'no-credential', 'no-credential', 'no-credential', 'no-credential', 'no-credential']);
     assert.ok(refused.every((e) => e.clientIp === '127.0.0.1' && e.outcome === 'failure'));
   });
 
