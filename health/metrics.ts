@@ -147,9 +147,10 @@ export class GatehouseMetrics {
       const run = await lastRun();
       if (run) g.set({ outcome: run.outcome, mode: run.mode }, run.outcome === 'success' || run.outcome === 'staged' ? 1 : 0);
     });
-    gauge('gatehouse_sync_last_run_age_seconds', 'Seconds since the last sync run ended (or started, while it runs).', [], async (g) => {
+    // Labelled by mode so that before the first run the gauge is absent rather than 0 (a fresh run).
+    gauge('gatehouse_sync_last_run_age_seconds', 'Seconds since the last sync run ended (or started, while it runs), by its mode; absent before the first run.', ['mode'], async (g) => {
       const run = await lastRun();
-      if (run) g.set((now().getTime() - (run.finishedAt ?? run.startedAt).getTime()) / 1000);
+      if (run) g.set({ mode: run.mode }, (now().getTime() - (run.finishedAt ?? run.startedAt).getTime()) / 1000);
     });
     gauge('gatehouse_sync_last_run_objects', 'Object counts of the last sync run, by what was counted (users, groups, creates, updates, deletes, errors, …).', ['count'], async (g) => {
       for (const [count, n] of Object.entries((await lastRun())?.counts ?? {})) g.set({ count }, n);
