@@ -10,13 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import type { AlertMessage } from '../../health/alert-channels.js';
 import type { KeyRecord } from '../../store/types.js';
-import { parseMetrics, total } from '../support/admin-client.js';
+import { adminClient, parseMetrics, total } from '../support/admin-client.js';
 import { startEntraDouble, type EntraDouble } from '../entra/server.js';
 import { graphSectionFor } from '../support/entra-graph-config.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 
 const DAY = 86_400_000;
 const SECRET = 'webhook-shared-secret';
+const ADMIN_TOKEN = 'alerts-test-admin-token-0123456789abcdef';
 const alice = { upn: 'alice@corp.example.com', password: 'Passw0rd!', objectGuid: '11223344-5566-7788-99aa-bbccddeeff00' };
 
 /** A webhook receiver as a chat bridge would run one: it keeps what it was posted and checks our signature. */
@@ -101,6 +102,7 @@ describe('alerts: a certificate entering the warning window, resolved by the rol
       extra: {
         keys: { keyEncryptionKey: Buffer.alloc(32, 9).toString('base64'), signingValidityDays: 60, generateDaysBeforeExpiry: 20, promoteDaysAfterGeneration: 5 },
         graph: await graphSectionFor(entra, dir),
+        admin: { enabled: true, port: 0, token: ADMIN_TOKEN },
         alerts: {
           webhook: { url: hook.url, secret: SECRET, retries: 2 },
           smtp: { host: '127.0.0.1', port: mail.port, requireTls: false, from: 'gatehouse@corp.example.com', to: ['ops@corp.example.com'] },
@@ -144,6 +146,14 @@ describe('alerts: a certificate entering the warning window, resolved by the rol
     assert.match(message.summary, new RegExp(`^The active signing certificate ${first!.id} expires in 28 days$`));
     assert.deepEqual(mail.subjects, [`[Gatehouse WARNING] ${message.summary}`]);
     assert.deepEqual((await gh.ops.alerts!.firing()).map((a) => a.key), [message.key]);
+    // The health page lists it among the alerts firing.
+    const admin = adminClient(gh.ops.adminPort!, gh.tlsCertPem, ADMIN_TOKEN);
+    try {
+      const html = (await admin.get('/')).text;
+      assert.ok(html.includes(`<section class="wide" id="alerts"><h2>Alerts firing</h2><p class="alert "><strong>${message.summary}</strong>`), html.slice(0, 2000));
+    } finally {
+      await admin.close();
+    }
   });
 
   it('stays quiet while the successor is generated and pushed, and resolves once when it is promoted', async () => {
@@ -162,6 +172,18 @@ describe('alerts: a certificate entering the warning window, resolved by the rol
     assert.equal(mail.subjects.length, 2);
     assert.match(mail.subjects[1]!, /^\[Gatehouse RESOLVED\] The active signing certificate [0-9A-F]{40} expires in 28 days$/);
     assert.deepEqual(await gh.ops.alerts!.firing(), []);
+    // The health page: no alert, and Entra in step with the new active certificate and the previous one it keeps as next.
+    const admin = adminClient(gh.ops.adminPort!, gh.tlsCertPem, ADMIN_TOKEN);
+    try {
+      const html = (await admin.get('/')).text;
+      assert.doesNotMatch(html, /id="alerts"/);
+      assert.match(html, /<span class="dot pass"><\/span>Entra is in step/);
+      const row = (id: string) => new RegExp(`<tr><td><code title="${id}">[^]*?</tr>`).exec(html)?.[0] ?? '';
+      assert.match(row(next.id), /<td>active<\/td>[^]*<span class="dot pass"><\/span>corp\.example\.com/);
+      assert.match(row(first!.id), /<td>previous<\/td>[^]*<span class="dot pass"><\/span>corp\.example\.com/);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('timed the Graph calls the rollover made', async () => {
