@@ -44,9 +44,14 @@ describe('admin listener: /metrics after real sign-ins, /health, the health page
     await gh?.stop();
   });
 
-  it('listens on loopback only, by default', () => {
+  it('listens on loopback only, by default, and the public listener serves none of it', async () => {
     assert.equal(gh.config.admin.host, '127.0.0.1');
-    assert.notEqual(gh.ops.adminPort, new URL(gh.url).port);
+    assert.notEqual(String(gh.ops.adminPort), new URL(gh.url).port);
+    for (const path of ['/metrics', '/health']) {
+      const res = await new WebClient([gh.tlsCertPem]).get(`${gh.url}${path}`);
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(await res.text(), /gatehouse_token_requests_total|"checks"/);
+    }
   });
 
   it('refuses a request without its bearer token, or with a wrong one, and audits it', async () => {
