@@ -59,7 +59,13 @@ export class Audit {
 
   async record(input: AuditInput): Promise<void> {
     const event: AuditEvent = bounded({ ...input, at: input.at ?? new Date() });
-    for (const observer of this.observers) observer(event);
+    for (const observer of this.observers) {
+      try {
+        observer(event);
+      } catch (err) {
+        this.log.error({ err, type: event.type }, 'audit observer failed');
+      }
+    }
     this.log.info({ audit: { ...event, at: event.at.toISOString() } }, `audit ${event.type} ${event.outcome}`);
     try {
       await this.store.append(event);
