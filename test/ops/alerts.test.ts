@@ -1,70 +1,18 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
-import type { AlertMessage } from '../../health/alert-channels.js';
 import type { KeyRecord } from '../../store/types.js';
 import { adminClient, parseMetrics, total } from '../support/admin-client.js';
+import { startMailbox, startReceiver, WEBHOOK_SECRET as SECRET } from '../support/alert-receivers.js';
 import { startEntraDouble, type EntraDouble } from '../entra/server.js';
 import { graphSectionFor } from '../support/entra-graph-config.js';
 import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 
 const DAY = 86_400_000;
-const SECRET = 'webhook-shared-secret';
 const ADMIN_TOKEN = 'alerts-test-admin-token-0123456789abcdef';
 const alice = { upn: 'alice@corp.example.com', password: 'Passw0rd!', objectGuid: '11223344-5566-7788-99aa-bbccddeeff00' };
-
-/** A webhook receiver as a chat bridge would run one: it keeps what it was posted and checks our signature. */
-async function startReceiver(): Promise<{ url: string; received: { message: AlertMessage; signed: boolean }[]; failNext: number; server: Server }> {
-  const state = { url: '', received: [] as { message: AlertMessage; signed: boolean }[], failNext: 0, server: undefined as unknown as Server };
-  state.server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (state.failNext > 0) {
-        state.failNext--;
-        res.writeHead(503).end();
-        return;
-      }
-      const body = Buffer.concat(chunks).toString('utf8');
-      const signed = req.headers['x-gatehouse-signature'] === `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-      state.received.push({ message: JSON.parse(body) as AlertMessage, signed });
-      res.writeHead(204).end();
-    });
-  });
-  state.server.listen(0, '127.0.0.1');
-  await once(state.server, 'listening');
-  state.url = `http://127.0.0.1:${(state.server.address() as AddressInfo).port}/hooks/gatehouse`;
-  return state;
-}
-
-/** A mail server that keeps each message's subject (smtp-server as the receiving party). */
-async function startMailbox(): Promise<{ port: number; subjects: string[]; server: SMTPServer }> {
-  const subjects: string[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    onData(stream, _session, done) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        // Long header lines arrive folded (RFC 5322 §2.2.3): unfolded before reading the subject.
-        const headers = Buffer.concat(chunks).toString('utf8').split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
-        const subject = /^Subject: (.*)$/m.exec(headers)?.[1];
-        if (subject) subjects.push(subject.trim());
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.server.address() as AddressInfo).port, subjects, server };
-}
 
 /*
  * The certificate-expiry alert through a real rollover: the clock moves a 60-day signing
