@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { hashPassword } from '../../directory/file-directory.js';
 import { adminClient, total } from '../support/admin-client.js';
 import { startReceiver, WEBHOOK_SECRET } from '../support/alert-receivers.js';
-import { startFarmNode, type FarmConfig, type FarmNode } from '../support/farm-node.js';
+import { startFarmNode, until, type FarmConfig, type FarmNode } from '../support/farm-node.js';
 import { freePort } from '../support/gatehouse.js';
 import { makeLocalhostTls } from '../support/pki.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -16,16 +16,6 @@ import { postLogin, WebClient } from '../support/web-client.js';
 
 const TOKEN = 'farm-ops-admin-token-0123456789abcdef';
 const alice = { upn: 'alice@corp.example.com', sam: 'alice', password: 'Passw0rd!', objectGuid: '11223344-5566-7788-99aa-bbccddeeff00', displayName: 'Alice', groups: [], disabled: false };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /*
  * Two `gatehouse serve` nodes on one PostgreSQL: failed sign-ins on both add up in the store's
@@ -86,7 +76,7 @@ describe('a farm: the charts add up across nodes and an alert is sent once', () 
     for (const i of [0, 1]) {
       const c = scrape(i);
       try {
-        await until(`node ${i}'s chart shows three failures`, async () => (/Failed sign-ins<\/strong> <span class="muted">3 in 24 h/.test((await c.get('/')).text) ? true : undefined));
+        await until(`node ${i}'s chart shows three failures`, async () => (/Failed sign-ins<\/strong> <span class="muted">3 in 24 h/.test((await c.get('/')).text) ? true : undefined), 20_000);
       } finally {
         await c.close();
       }
@@ -94,7 +84,7 @@ describe('a farm: the charts add up across nodes and an alert is sent once', () 
   });
 
   it('announces the spike once, though both nodes evaluate', async () => {
-    await until('the failure-spike alert', async () => (hook.received.length > 0 ? true : undefined));
+    await until('the failure-spike alert', async () => (hook.received.length > 0 ? true : undefined), 20_000);
     // Two more evaluation rounds of both nodes: nothing further.
     await new Promise((r) => setTimeout(r, 11_000));
     assert.deepEqual(hook.received.map((r) => [r.message.status, r.message.key, r.signed]), [['firing', 'failure-spike', true]]);
