@@ -3,6 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Client } from 'ldapts';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { adminClient, total, type Sample } from '../support/admin-client.js';
 import { launchChromium } from '../support/chromium.js';
@@ -29,6 +30,10 @@ describe('admin listener: /metrics after real sign-ins, /health, the health page
 
   before(async () => {
     bed = await getTestBed();
+    // The test bed's lockout policy unlocks after an hour: wrong binds now make sure AD has `locked` locked (threshold 3).
+    const ldap = new Client({ url: bed.ldapsUrl, tlsOptions: { ca: bed.caCertPem } });
+    for (let i = 0; i < 3; i++) await ldap.bind(bed.users.locked!.dn, 'not-the-password').catch(() => undefined);
+    await ldap.unbind();
     gh = await startTestGatehouse({
       directory: testBedDirectory(bed, bed.caCertPath),
       extra: {
