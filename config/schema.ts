@@ -362,6 +362,61 @@ const mfa = z
   })
   .strict();
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** The operators' listener (Ory Hydra keeps its admin surface apart from the public one, STYLE.md): metrics, health JSON, the health page. */
+const admin = z
+  .object({
+    enabled: z.boolean().default(false).describe('Serve /metrics (Prometheus), /health (JSON of every server-side doctor check) and the health page (/) on a listener of their own.'),
+    host: z.string().default('127.0.0.1').describe('Address of the admin listener: loopback by default, so it is off the public interface; bind an internal address for a Prometheus server elsewhere.'),
+    port: z.number().int().min(0).max(65535).default(9443).describe('TCP port of the admin listener (0: any free port).'),
+    https: z.boolean().default(true).describe('Serve the admin listener over HTTPS with server.tls’s certificate; false (plain HTTP) is allowed only on a loopback host.'),
+    token: secret.optional().describe('Bearer token every admin request must send (Authorization: Bearer …; Prometheus `authorization: {credentials_file: …}`); at least 32 characters. Give this, clientCaFile, or both.'),
+    clientCaFile: z.string().optional().describe('PEM CA bundle: a request presenting a client certificate it issued is let in without a token (needs https).'),
+  })
+  .strict()
+  .refine((a) => !a.enabled || a.token !== undefined || a.clientCaFile !== undefined, { message: 'an enabled admin listener needs a token or a clientCaFile', path: ['token'] })
+  .refine((a) => a.https || LOOPBACK.test(a.host), { message: 'plain HTTP only on a loopback host: a bearer token must not cross a network in clear', path: ['https'] })
+  .refine((a) => a.https || a.clientCaFile === undefined, { message: 'client certificates need https', path: ['clientCaFile'] })
+  .refine((a) => typeof a.token !== 'string' || a.token.length >= 32, { message: 'must be at least 32 characters', path: ['token'] });
+
+/** Where alerts go and when they fire; every alert is sent once when it starts and once when it clears. */
+const alerts = z
+  .object({
+    webhook: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).describe('URL each alert and each resolve is POSTed to as JSON (status firing / resolved).'),
+        secret: secret.optional().describe('Key of an HMAC-SHA256 of the body sent as X-Gatehouse-Signature: sha256=<hex>, so the receiver can tell the message is ours.'),
+        timeoutMs: duration('Time limit of one POST (ms).', 5000),
+        retries: z.number().int().min(0).max(10).default(3).describe('Further attempts after a failed POST (no answer, 5xx or 429), a second apart and doubling; then the next evaluation tries again.'),
+        caFile: z.string().optional().describe('PEM CA bundle to trust for an https URL instead of the system CAs.'),
+      })
+      .strict()
+      .optional()
+      .describe('A webhook (JSON) that receives alerts: chat bridges, Alertmanager-style receivers, ticketing.'),
+    smtp: z
+      .object({
+        host: z.string().min(1).describe('SMTP server.'),
+        port: z.number().int().min(1).max(65535).default(587).describe('SMTP port (587 submission with STARTTLS, 465 implicit TLS, 25).'),
+        secure: z.boolean().default(false).describe('Implicit TLS from the start (port 465); false upgrades with STARTTLS when the server offers it.'),
+        requireTls: z.boolean().default(true).describe('Refuse to send unless the connection is encrypted (STARTTLS required when secure is false).'),
+        username: z.string().optional().describe('SMTP AUTH user name; no authentication when absent.'),
+        password: secret.optional().describe('SMTP AUTH password.'),
+        caFile: z.string().optional().describe('PEM CA bundle to trust for the SMTP server’s certificate instead of the system CAs.'),
+        from: z.string().min(3).describe('Sender address, e.g. gatehouse@corp.example.com.'),
+        to: z.array(z.string().min(3)).min(1).describe('Recipients of every alert and resolve mail.'),
+        timeoutMs: duration('Time limit of connecting to and talking with the SMTP server (ms).', 10_000),
+      })
+      .strict()
+      .optional()
+      .describe('Mail every alert and resolve as well (optional).'),
+    intervalSeconds: z.number().int().min(5).max(3600).default(60).describe('How often one node (by a lease in the store) evaluates the conditions and sends what changed.'),
+    certificateWarnDays: z.number().int().positive().optional().describe('Alert when a certificate in use (active or next) has fewer days left; keys.warnDaysBeforeExpiry when absent.'),
+    rolloverStuckHours: z.number().int().positive().default(24).describe('Alert when the rollover is this long overdue: a successor not generated, or a next certificate not promoted (often Entra does not know it).'),
+    failureSpikePer5Minutes: z.number().int().min(0).default(50).describe('Alert when this many sign-ins fail within five minutes, all nodes together (password spray, a DC refusing binds); 0: off.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: server.default(server.parse({})),
@@ -389,6 +444,8 @@ export const configSchema = z
     sync: sync.default(sync.parse({})).describe('AD → Entra ID user and group synchronisation (`gatehouse sync`).'),
     doctor: doctor.default(doctor.parse({})).describe('What `gatehouse doctor` checks beyond what the rest of the config names.'),
     mfa: mfa.default(mfa.parse({})).describe('Multi-factor authentication: providers and policy.'),
+    admin: admin.default(admin.parse({})).describe('The admin listener: Prometheus metrics, health JSON and the health page, behind a bearer token or a client certificate.'),
+    alerts: alerts.default(alerts.parse({})).describe('Alerts by webhook and mail: certificate expiry, rollover stuck, DC down, failure spikes, sync errors and the delete threshold.'),
   })
   .strict();
 

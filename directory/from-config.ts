@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { createDirectory } from './index.js';
 import { DcPool } from './pool.js';
-import type { Directory } from './types.js';
+import type { Directory, LdapTimer } from './types.js';
 
 type LdapConfig = Extract<Config['directory'], { kind: 'ldap' }>;
 
@@ -20,7 +20,8 @@ const dcConnections = (d: LdapConfig) => ({
   maxIdleConnections: d.maxIdleConnections,
 });
 
-export async function directoryFromConfig(config: Config, log: Logger): Promise<Directory> {
+/** The configured directory; `timer` is told of every LDAP operation (the server's /metrics). */
+export async function directoryFromConfig(config: Config, log: Logger, timer?: LdapTimer): Promise<Directory> {
   const d = config.directory;
   if (d.kind === 'file') return createDirectory({ kind: 'file', path: d.path, netbiosDomain: d.netbiosDomain });
   const caCertPem = await caPemOf(d);
@@ -32,6 +33,7 @@ export async function directoryFromConfig(config: Config, log: Logger): Promise<
     serviceAccount: { dn: d.serviceAccount.dn, password: d.serviceAccount.password },
     ...(d.netbiosDomain ? { domainNetbios: d.netbiosDomain } : {}),
     logger: log.child({ part: 'directory' }),
+    ...(timer ? { timer } : {}),
   });
 }
 

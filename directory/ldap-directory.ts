@@ -8,7 +8,7 @@ import { unicodePwd } from './password-change.js';
 import { DcPool, DirectoryUnavailable, type DcState } from './pool.js';
 import { sidToString } from './sid.js';
 import { binaryAttributes, buffers, toDirectoryUser, userAttributes } from './user-entry.js';
-import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, LocatedAccount, LocateResult, UserQuery } from './types.js';
+import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, LdapTimer, LocatedAccount, LocateResult, UserQuery } from './types.js';
 
 export interface LdapDirectoryOptions {
   /** ldaps://host[:port] or ldap://host[:port] (then StartTLS), tried in this order. */
@@ -29,6 +29,8 @@ export interface LdapDirectoryOptions {
   /** Idle connections kept per DC, for lookups and for binds each. */
   maxIdleConnections: number;
   logger?: DirectoryLogger;
+  /** Told of every bind, search and modify with its duration (the /metrics histograms). */
+  timer?: LdapTimer;
 }
 
 // Groups are named in batches: one OR filter per 100 SIDs keeps each request small.
@@ -65,6 +67,7 @@ export class LdapDirectory implements Directory {
       retryDownAfterMs: options.retryDownAfterMs,
       maxIdleConnections: options.maxIdleConnections,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.timer ? { timer: options.timer } : {}),
     });
     this.attributes = userAttributes(options.attributes ?? []);
     const dcs = options.baseDn.split(',').map((rdn) => rdn.trim()).filter((rdn) => /^dc=/i.test(rdn));
@@ -136,7 +139,7 @@ export class LdapDirectory implements Directory {
         await this.pool.withService((client) => client.modify(entry.dn, [
           new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(oldPassword)] }) }),
           new Change({ operation: 'add', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(newPassword)] }) }),
-        ]));
+        ]), 'modify');
       } catch (err) {
         if (!(err instanceof ResultCodeError)) throw err;
         const reason = changeFailureReason(err.code, err.message);

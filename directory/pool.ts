@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { BusyError, Client, ResultCodeError, UnavailableError } from 'ldapts';
-import type { DcHealth, DirectoryLogger } from './types.js';
+import type { DcHealth, DirectoryLogger, LdapTimer } from './types.js';
 
 export interface PoolOptions {
   dcs: string[];
@@ -18,6 +18,7 @@ export interface PoolOptions {
   /** Idle connections kept per DC and kind; more are opened under load and closed after use. */
   maxIdleConnections: number;
   logger?: DirectoryLogger;
+  timer?: LdapTimer;
 }
 
 /** What the pool knows of one DC; `failovers` counts how often it was skipped after failing. */
@@ -87,14 +88,29 @@ export class DcPool {
     return this.dcs.map((dc) => ({ ...dc.state }));
   }
 
-  /** Runs `fn` on a connection bound as the service account. */
-  withService<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-    return this.run('service', fn);
+  /** Runs `fn` on a connection bound as the service account; `operation` names it for the timer. */
+  withService<T>(fn: (client: Client) => Promise<T>, operation: 'search' | 'modify' = 'search'): Promise<T> {
+    return this.timed(operation, () => this.run('service', fn));
   }
 
   /** Binds as `dn`; an LDAP answer (wrong password, disabled…) is thrown as ldapts' ResultCodeError. */
   async bind(dn: string, password: string): Promise<void> {
-    await this.run('bind', (client) => client.bind(dn, password));
+    await this.timed('bind', () => this.run('bind', (client) => client.bind(dn, password)));
+  }
+
+  /** The whole operation as the caller waits for it, failover included. */
+  private async timed<T>(operation: 'bind' | 'search' | 'modify', fn: () => Promise<T>): Promise<T> {
+    const timer = this.options.timer;
+    if (!timer) return fn();
+    const started = performance.now();
+    try {
+      const result = await fn();
+      timer(operation, (performance.now() - started) / 1000, 'ok');
+      return result;
+    } catch (err) {
+      timer(operation, (performance.now() - started) / 1000, err instanceof ResultCodeError ? 'refused' : 'error');
+      throw err;
+    }
   }
 
   /** Opens a fresh connection to every DC and binds the service account; pooled ones are not used. */

@@ -103,6 +103,13 @@ export interface Directory {
   close(): Promise<void>;
 }
 
+/**
+ * Told of every LDAP operation the pool runs, with its duration and whether the DC answered it
+ * (`refused`: an LDAP error answer such as a wrong password; `error`: no answer), for the latency
+ * histograms of /metrics (health/metrics.ts).
+ */
+export type LdapTimer = (operation: 'bind' | 'search' | 'modify', seconds: number, result: 'ok' | 'refused' | 'error') => void;
+
 /** The part of a pino logger the directory writes to. */
 export interface DirectoryLogger {
   info(obj: object, msg?: string): void;

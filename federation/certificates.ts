@@ -1,6 +1,7 @@
 import type { Config } from '../config/load.js';
 import type { GraphClient } from '../entra/graph-client.js';
 import { graphClientFromConfig } from '../entra/from-config.js';
+import type { HttpTimer } from '../entra/http.js';
 import type { EntraCertificates, EntraLink } from '../keys/rollover.js';
 
 /**
@@ -47,9 +48,9 @@ export class GraphEntraCertificates implements EntraCertificates {
  * when a `graph:` app registration is configured, else it cannot be verified (promotions then
  * wait for an operator's --force).
  */
-export async function entraLinkFromConfig(config: Pick<Config, 'entra' | 'graph' | 'federation' | 'baseDir'>): Promise<{ link: EntraLink; close: () => Promise<void> }> {
+export async function entraLinkFromConfig(config: Pick<Config, 'entra' | 'graph' | 'federation' | 'baseDir'>, timer?: HttpTimer): Promise<{ link: EntraLink; close: () => Promise<void> }> {
   if (!config.entra.enabled) return { link: { kind: 'none' }, close: async () => undefined };
   if (!config.graph) return { link: { kind: 'unverifiable', why: 'no graph: app registration in the config' }, close: async () => undefined };
-  const { client, close } = await graphClientFromConfig(config.graph, config.baseDir);
+  const { client, close } = await graphClientFromConfig(config.graph, config.baseDir, timer);
   return { link: { kind: 'graph', entra: new GraphEntraCertificates(client, config.federation.domains.map((d) => d.name)) }, close };
 }

@@ -26,6 +26,8 @@ const UPN_SHAPE = /^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
  * thrown: an audit outage must not turn a sign-in answer into a crash (the log still has it).
  */
 export class Audit {
+  private readonly observers: ((event: AuditEvent) => void)[] = [];
+
   constructor(
     private readonly store: AuditStore,
     private readonly log: Logger,
@@ -50,8 +52,20 @@ export class Audit {
     return `unresolved:${createHmac('sha256', this.pseudonymKey).update(name).digest('hex').slice(0, 12)}`;
   }
 
+  /** Tells `listener` of every event as it is recorded (the counters of /metrics): it must neither throw nor wait. */
+  observe(listener: (event: AuditEvent) => void): void {
+    this.observers.push(listener);
+  }
+
   async record(input: AuditInput): Promise<void> {
     const event: AuditEvent = bounded({ ...input, at: input.at ?? new Date() });
+    for (const observer of this.observers) {
+      try {
+        observer(event);
+      } catch (err) {
+        this.log.error({ err, type: event.type }, 'audit observer failed');
+      }
+    }
     this.log.info({ audit: { ...event, at: event.at.toISOString() } }, `audit ${event.type} ${event.outcome}`);
     try {
       await this.store.append(event);

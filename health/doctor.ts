@@ -6,7 +6,7 @@ import { describeCertificate } from '../keys/certificate.js';
 import { signingKeyOptions } from '../keys/from-config.js';
 import { unsealPrivateKey } from '../keys/keystore.js';
 import { daysLeft } from '../keys/validity.js';
-import type { Store } from '../store/types.js';
+import type { Store, SyncRunRecord } from '../store/types.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -158,6 +158,34 @@ export function signingCertificateCheck(config: Config, store: () => Store, now 
         return pass(detail);
       });
       return results.find((r) => r.status === 'fail') ?? results.find((r) => r.status === 'warn') ?? results[0]!;
+    },
+  };
+}
+
+const OUTCOME_PROBLEM: Partial<Record<SyncRunRecord['outcome'], { status: 'warn' | 'fail'; fix: string }>> = {
+  partial: { status: 'warn', fix: 'see `gatehouse sync status` for the objects that failed; they are retried on the next run' },
+  failed: { status: 'fail', fix: 'see `gatehouse sync status` and the log of the run; fix and run `gatehouse sync run`' },
+  stopped: { status: 'fail', fix: 'review the deletions with `gatehouse sync preview`; if they are meant, raise sync.deleteThreshold for one run' },
+};
+
+/**
+ * The last AD → Entra sync run (the journal in the store): how it ended and how long ago; a
+ * scheduled sync that has not run for three intervals has stopped (Entra Connect Health's "sync
+ * has not run" alert).
+ */
+export function syncCheck(config: Config, store: () => Store, now = new Date()): DoctorCheck {
+  return {
+    name: 'sync',
+    run: async () => {
+      const [run] = await store().sync.recentRuns(1);
+      if (!run) return pass('no sync run recorded (`gatehouse sync run` starts one)');
+      const at = run.finishedAt ?? run.startedAt;
+      const minutes = Math.round((now.getTime() - at.getTime()) / 60_000);
+      const detail = `last run ${run.mode} ${run.outcome} ${minutes} min ago${run.message ? `: ${run.message}` : ''}`;
+      const problem = OUTCOME_PROBLEM[run.outcome];
+      if (problem) return { status: problem.status, detail, fix: problem.fix };
+      if (minutes > 3 * config.sync.scheduleMinutes) return warn(detail, `a scheduled sync runs every ${config.sync.scheduleMinutes} min: see whether \`gatehouse sync schedule\` is running`);
+      return pass(detail);
     },
   };
 }

@@ -137,6 +137,9 @@ export function memoryStore(): Store {
         for (const [id, s] of sessions) if (s.expiresAt <= now && sessions.delete(id)) n++;
         return n;
       },
+      async countActive(now) {
+        return [...sessions.values()].filter((s) => s.expiresAt > now).length;
+      },
     },
     counters: counterStore,
     activity: activityStore,

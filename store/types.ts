@@ -97,6 +97,8 @@ export interface SessionStore {
   update(id: string, data: Record<string, unknown>): Promise<void>;
   delete(id: string): Promise<void>;
   deleteExpired(now: Date): Promise<number>;
+  /** Sessions not yet expired at `now` (the active-sessions gauge of /metrics). */
+  countActive(now: Date): Promise<number>;
 }
 
 /** Windowed counters (lockout, spray protection) and one-time markers (replay caches). */

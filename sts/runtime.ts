@@ -3,7 +3,10 @@ import type { Config } from '../config/load.js';
 import { directoryFromConfig } from '../directory/from-config.js';
 import type { Directory } from '../directory/types.js';
 import { auditFromConfig, type Audit } from '../health/audit.js';
+import { SignInHistory } from '../health/history.js';
+import { GatehouseMetrics } from '../health/metrics.js';
 import { entraLinkFromConfig } from '../federation/certificates.js';
+import type { EntraLink } from '../keys/rollover.js';
 import { rolloverFor, signingKeyOptions } from '../keys/from-config.js';
 import { keepKeys, KeyRing } from '../keys/key-ring.js';
 import { ensureActiveSigningKey } from '../keys/signing-keys.js';
@@ -24,6 +27,14 @@ export interface Runtime {
   keyCycle: () => Promise<void>;
   /** `keys.keyEncryptionKey`; every purpose's key (private keys, cookies, CSRF, pseudonyms) is derived from it (keys/sealing.ts). */
   kek: Buffer;
+  /** Prometheus metrics of this process (the admin listener's /metrics). */
+  metrics: GatehouseMetrics;
+  /** Tokens and failures per five minutes in the store (the health page's charts, the failure-spike alert). */
+  history: SignInHistory;
+  /** How we reach Entra's copy of our certificates (keys status, the health page, alerts). */
+  entraLink: EntraLink;
+  /** The certificate lifecycle clock (RuntimeOptions.now). */
+  now: () => Date;
   close(): Promise<void>;
 }
 
@@ -41,8 +52,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     // Before anything is written under this node's key: a node that cannot share the farm's work stops here.
     farm = await joinFarm(store, config.federation.domains, keyOpts.kek, config.keys.refreshSeconds * 1000);
     const ring = new KeyRing(store, keyOpts.kek, await ensureActiveSigningKey(store, keyOpts, now()));
-    const directory = await directoryFromConfig(config, log);
-    const entra = await entraLinkFromConfig(config);
+    const metrics = new GatehouseMetrics();
+    const history = new SignInHistory(store.counters);
+    const directory = await directoryFromConfig(config, log, metrics.ldapTimer);
+    const entra = await entraLinkFromConfig(config, metrics.graphTimer);
     const rollover = rolloverFor(config, store, entra.link, now);
     const keeper = keepKeys({ store, ring, rollover, intervalMs: config.keys.refreshSeconds * 1000, log: log.child({ part: 'keys' }), now });
     void keeper.cycle();
@@ -50,15 +63,22 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const clean = () => housekeep(store).then((n) => n.sessions + n.counters > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
     const cleaner = setInterval(() => void clean(), HOUSEKEEPING_INTERVAL_MS);
     cleaner.unref();
+    const audit = auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek);
+    audit.observe(metrics.countAudit);
+    audit.observe(history.countAudit);
     return {
       config,
       log,
       store,
-      audit: auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek),
+      audit,
       directory,
       keys: ring,
       keyCycle: keeper.cycle,
       kek: keyOpts.kek,
+      metrics,
+      history,
+      entraLink: entra.link,
+      now,
       async close() {
         clearInterval(cleaner);
         await keeper.stop();

@@ -40,6 +40,7 @@ export function buildServices(rt: Runtime) {
     lockout: extranetLockoutFromConfig(config.lockout, rt.store, rt.kek),
     throttle,
     secondFactor: mfaFromConfig(rt),
+    timer: rt.metrics.signInTimer,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });

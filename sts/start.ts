@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { createApp, type Readiness } from './http/app.js';
 import { listenHttps } from './http/server.js';
+import { startOperations, type Operations } from './ops.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { buildServices } from './services.js';
 
@@ -10,6 +11,8 @@ export interface RunningGatehouse {
   port: number;
   server: Server;
   runtime: Runtime;
+  /** Metrics history, alerts and the admin listener (sts/ops.ts). */
+  ops: Operations;
   stop(): Promise<void>;
 }
 
@@ -18,7 +21,9 @@ export async function startGatehouse(config: Config, log: Logger, opts: RuntimeO
   const readiness: Readiness = { ready: false };
   const runtime = await createRuntime(config, log, opts);
   let server: Awaited<ReturnType<typeof listenHttps>>;
+  let ops: Operations;
   try {
+    ops = await startOperations(runtime);
     const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: buildServices(runtime).routers });
     server = await listenHttps(app, {
       host: config.server.listen.host,
@@ -28,6 +33,9 @@ export async function startGatehouse(config: Config, log: Logger, opts: RuntimeO
       graceMs: config.server.shutdownGraceMs,
       readiness,
       log,
+    }).catch(async (err: unknown) => {
+      await ops.stop();
+      throw err;
     });
   } catch (err) {
     await runtime.close();
@@ -38,8 +46,10 @@ export async function startGatehouse(config: Config, log: Logger, opts: RuntimeO
     port: server.port,
     server: server.server,
     runtime,
+    ops,
     async stop() {
       await server.stop();
+      await ops.stop();
       await runtime.close();
     },
   };

@@ -188,6 +188,9 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
       async deleteExpired(now) {
         return (await db.query('DELETE FROM sessions WHERE expires_at <= $1', [now.getTime()])).rowCount ?? 0;
       },
+      async countActive(now) {
+        return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE expires_at > $1', [now.getTime()])).rows[0]!.n;
+      },
     },
     counters: {
       async increment(key, windowMs, by = 1, now = new Date()) {

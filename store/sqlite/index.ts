@@ -48,6 +48,7 @@ export function sqliteStore(path: string): Store {
     sessionUpdate: db.prepare('UPDATE sessions SET data = ? WHERE id = ?'),
     sessionDelete: db.prepare('DELETE FROM sessions WHERE id = ?'),
     sessionExpire: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+    sessionCount: db.prepare('SELECT count(*) AS n FROM sessions WHERE expires_at > ?'),
     counterGet: db.prepare('SELECT value FROM counters WHERE key = ? AND expires_at > ?'),
     counterUpsert: db.prepare(
       `INSERT INTO counters (key, value, expires_at) VALUES (@key, @by, @expires)
@@ -135,6 +136,9 @@ export function sqliteStore(path: string): Store {
       },
       async deleteExpired(now) {
         return q.sessionExpire.run(now.getTime()).changes;
+      },
+      async countActive(now) {
+        return (q.sessionCount.get(now.getTime()) as { n: number }).n;
       },
     },
     counters: {

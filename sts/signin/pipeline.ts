@@ -2,6 +2,7 @@ import { DirectoryUnavailable } from '../../directory/pool.js';
 import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
 import type { AddressThrottle } from './address-throttle.js';
+import type { SignInTimer } from '../../health/metrics.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
 import type { FlowState } from './mfa/flow.js';
 import type { MfaPrompt } from './mfa/provider.js';
@@ -73,6 +74,8 @@ export class SignInPipeline {
       throttle: AddressThrottle;
       /** MFA (issue [E]); without it a request for MFA is refused. */
       secondFactor?: SecondFactor | undefined;
+      /** Told how long each run took and what it came to (the sign-in latency histogram of /metrics). */
+      timer?: SignInTimer;
     },
   ) {}
 
@@ -85,6 +88,13 @@ export class SignInPipeline {
 
   /** Runs the steps over what this request presented; `session` is the SSO session the browser holds, if any. */
   async run(req: SignInRequest, presented: Presented, session?: SessionData): Promise<SignInOutcome> {
+    const started = performance.now();
+    const outcome = await this.walk(req, presented, session);
+    this.deps.timer?.(req.protocol, outcome.kind, (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  private async walk(req: SignInRequest, presented: Presented, session: SessionData | undefined): Promise<SignInOutcome> {
     const walk: Walk = { req, presented, session };
     for (const step of this.steps) {
       const outcome = await step(walk);

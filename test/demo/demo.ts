@@ -16,6 +16,8 @@ const root = resolve(import.meta.dirname, '../..');
 const dir = join(root, 'var/demo');
 const port = Number(process.env.GATEHOUSE_DEMO_PORT ?? 8443);
 const configPath = join(dir, 'gatehouse.yaml');
+const adminPort = Number(process.env.GATEHOUSE_DEMO_ADMIN_PORT ?? 9443);
+const adminToken = randomBytes(24).toString('base64url');
 
 await stopTestBed(join(dir, 'ad')).catch(() => undefined);
 await rm(dir, { recursive: true, force: true });
@@ -33,6 +35,7 @@ await writeFile(
     federation: { domains: [{ name: 'corp.example.com' }, { name: 'fabrikam.example.com' }] },
     keys: { keyEncryptionKey: randomBytes(32).toString('base64') },
     branding: { organisation: 'Corp (Gatehouse demo)' },
+    admin: { enabled: true, port: adminPort, token: adminToken },
   }),
   { mode: 0o600 },
 );
@@ -62,6 +65,8 @@ Gatehouse demo is ready (self-signed TLS certificate):
   ${url}/adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline
   user alice@corp.example.com   password Passw0rd!
   federation metadata: ${url}/FederationMetadata/2007-06/FederationMetadata.xml
+  health page: https://localhost:${adminPort}/ (user name anything, password ${adminToken})
+  metrics: curl -k -H 'Authorization: Bearer ${adminToken}' https://localhost:${adminPort}/metrics
 The CLI on this demo (its config is ${configPath}), from ${root}:
   node dist/cli/main.js doctor -c ${relative(root, configPath)}
   node dist/cli/main.js keys list -c ${relative(root, configPath)}

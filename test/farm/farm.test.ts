@@ -9,7 +9,7 @@ import { USERNAME_2005 } from '../../sts/protocols/wstrust/versions.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { httpsRequest } from '../entra/https-client.js';
 import { gatehouse } from '../support/cli.js';
-import { startFarmNode, type FarmConfig, type FarmNode } from '../support/farm-node.js';
+import { startFarmNode, until, type FarmConfig, type FarmNode } from '../support/farm-node.js';
 import { testBedDirectory } from '../support/gatehouse.js';
 import { makeLocalhostTls } from '../support/pki.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -49,16 +49,6 @@ const signedIn = async (res: Response) => res.status === 200 && /name="wresult"/
 const ssoReissue = (client: WebClient, node: FarmNode) => client.get(new URL(ENTRA_SIGNIN, node.url).href);
 const signerOf = (html: string) => /<(?:\w+:)?X509Certificate>([^<]+)</.exec(readForm(html).fields.wresult ?? '')?.[1];
 const wsTrust = (node: FarmNode, body: string) => httpsRequest(`${node.url}${USERNAME_2005.path}`, { method: 'POST', ca: tls.certPem, headers: { 'Content-Type': 'application/soap+xml; charset=utf-8' }, body, timeoutMs: 20_000 });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a farm: two nodes on one PostgreSQL, any node serves any request', () => {
   before(async () => {

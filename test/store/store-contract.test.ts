@@ -147,6 +147,17 @@ for (const [name, open] of adapters) {
       await s.close();
     });
 
+    it('counts the sessions not yet expired', async () => {
+      const s = await open();
+      const now = new Date(1_000_000);
+      assert.equal(await s.sessions.countActive(now), 0);
+      for (const [id, ms] of [['a', 1000], ['b', 5000], ['c', 10]] as const) await s.sessions.create({ id, user: 'alice', createdAt: now, expiresAt: new Date(now.getTime() + ms), data: {} });
+      assert.equal(await s.sessions.countActive(now), 3);
+      assert.equal(await s.sessions.countActive(new Date(now.getTime() + 10)), 2, 'a session is over at its expiry instant');
+      assert.equal(await s.sessions.countActive(new Date(now.getTime() + 2000)), 1);
+      await s.close();
+    });
+
     it('counts within a window and starts again after it', async () => {
       const s = await open();
       const t0 = new Date(5_000);

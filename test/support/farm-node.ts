@@ -78,3 +78,14 @@ export async function startFarmNode(dir: string, name: string, config: FarmConfi
   }
   return node;
 }
+
+/** Polls `fn` until it gives a value (a throw counts as not yet), or fails naming `what` after `ms`: nodes act in their own time. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -31,6 +31,8 @@ export interface RunningTestGatehouse {
   dir: string;
   server: Server;
   runtime: RunningGatehouse['runtime'];
+  /** The admin listener's port and the alerts (sts/ops.ts). */
+  ops: RunningGatehouse['ops'];
   /**
    * PEM and base64 DER (Graph's signingCertificate form, ENTRA.md §1.2) of the signing certificate
    * as the federation metadata publishes it: what a relying party would configure.
@@ -132,5 +134,5 @@ export async function startTestGatehouse(opts: {
     const base64Der = signingCertificates(readMetadata(await res.text()).idpSso)[0]!;
     return { pem: derToPem(Buffer.from(base64Der, 'base64')), base64Der };
   };
-  return { url: publicUrl, config, tlsCertPem, dir, server: running.server, runtime: running.runtime, signingCertificate, stop };
+  return { url: publicUrl, config, tlsCertPem, dir, server: running.server, runtime: running.runtime, ops: running.ops, signingCertificate, stop };
 }
