@@ -17,7 +17,9 @@ const dcConnections = (d: LdapConfig) => ({
   connectTimeoutMs: d.connectTimeoutMs,
   operationTimeoutMs: d.operationTimeoutMs,
   retryDownAfterMs: d.retryDownAfterMs,
-  maxIdleConnections: d.maxIdleConnections,
+  poolSize: d.poolSize,
+  queueTimeoutMs: d.queueTimeoutMs,
+  maxQueued: d.maxQueued,
 });
 
 export async function directoryFromConfig(config: Config, log: Logger): Promise<Directory> {
@@ -29,6 +31,7 @@ export async function directoryFromConfig(config: Config, log: Logger): Promise<
     ...dcConnections(d),
     ...(caCertPem ? { caCertPem } : {}),
     baseDn: d.baseDn,
+    groupCacheSeconds: d.groupCacheSeconds,
     serviceAccount: { dn: d.serviceAccount.dn, password: d.serviceAccount.password },
     ...(d.netbiosDomain ? { domainNetbios: d.netbiosDomain } : {}),
     logger: log.child({ part: 'directory' }),

@@ -37,6 +37,7 @@ export function buildServices(rt: Runtime) {
     lockout: extranetLockoutFromConfig(config.lockout, rt.store, rt.kek),
     throttle,
     secondFactor: mfaFromConfig(rt),
+    userRereadMs: config.session.userRereadSeconds * 1000,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
