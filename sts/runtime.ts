@@ -50,11 +50,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const clean = () => housekeep(store).then((n) => n.sessions + n.counters > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
     const cleaner = setInterval(() => void clean(), HOUSEKEEPING_INTERVAL_MS);
     cleaner.unref();
+    const audit = auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek);
     return {
       config,
       log,
       store,
-      audit: auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek),
+      audit,
       directory,
       keys: ring,
       keyCycle: keeper.cycle,
@@ -65,6 +66,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         await farm?.stop();
         await entra.close();
         await directory.close();
+        // Audit events are written off the answers' path (health/audit.ts): the last ones go in before the store closes.
+        await audit.flush();
         await store.close();
       },
     };
