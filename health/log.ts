@@ -20,5 +20,5 @@ const redact = {
  * a synchronous write per line on the request path costs each token a system call.
  */
 export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, redact }, destination ? (destination as pino.DestinationStream) : pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  return pino({ level, redact }, destination ? (destination as pino.DestinationStream) : pino.destination({ dest: 1, sync: false }));
 }

@@ -34,7 +34,12 @@ export interface ChildGatehouse {
 /** Everything but the server section, which is this file's (a free port, the certificate). */
 export type ChildConfig = Omit<ConfigInput, 'server'>;
 
-export async function spawnGatehouse(config: ChildConfig, startTimeoutMs = 30_000): Promise<ChildGatehouse> {
+/**
+ * `workers`: server.workers, 1 unless given, so a crash is the process exiting rather than a
+ * worker the cluster's primary replaces (test/cli/serve-cluster.test.ts runs several).
+ */
+export async function spawnGatehouse(config: ChildConfig, opts: { workers?: number; startTimeoutMs?: number } = {}): Promise<ChildGatehouse> {
+  const { workers = 1, startTimeoutMs = 30_000 } = opts;
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run --silent build; test/run-all.sh does it before the tests)`);
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-fuzz-'));
   const port = await freePort();
@@ -44,7 +49,7 @@ export async function spawnGatehouse(config: ChildConfig, startTimeoutMs = 30_00
   await writeFile(join(dir, 'server.key'), tls.keyPem, { mode: 0o600 });
   const input: ConfigInput = {
     ...config,
-    server: { publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' }, shutdownGraceMs: 1000 },
+    server: { publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' }, shutdownGraceMs: 1000, workers },
   };
   await writeFile(join(dir, 'gatehouse.yaml'), stringify(input), { mode: 0o600 });
 
