@@ -85,7 +85,7 @@ export const ldapDirectory = z
       .min(1)
       .default(8)
       .describe('Connections kept open per DC and worker, for lookups and for sign-in binds each (a bind on an open LDAPS connection costs a fifth of a new one). Callers beyond it wait for a free connection rather than open more: a DC does not get slower by being asked more at once.'),
-    queueTimeoutMs: duration('How long a sign-in waits for a free connection of a full pool before it tries the next DC (ms); then, with every DC busy, it is answered 503 “try again”. Waiting is this machine being busy: it never marks a DC down.', 2000),
+    queueTimeoutMs: duration('How long a sign-in waits for a free connection of a full pool before it tries the next DC (ms); then, with every DC busy, it is answered 503 “try again”. Waiting is this machine being busy: it never marks a DC down.', 5000),
     maxQueued: z.number().int().min(0).default(256).describe('Callers waiting for a connection per DC and kind at most; one more goes to the next DC (or is answered 503) at once instead of queueing without bound.'),
     groupCacheSeconds: z.number().int().min(0).default(300).describe('How long the name of a group SID (from the user’s tokenGroups) is remembered, so a sign-in reads the user alone and not the groups again (0: name them every time). A renamed group shows in tokens after this.'),
   })

@@ -72,11 +72,15 @@ export class Audit {
   private async write(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
-    for (const event of batch) {
-      try {
-        await this.store.append(event);
-      } catch (err) {
-        this.log.error({ err, type: event.type }, 'audit event could not be stored');
+    // One write for the batch where the store can; if that fails, each event on its own, so one bad event loses no other.
+    const whole = this.store.appendAll ? await this.store.appendAll(batch).then(() => true, () => false) : false;
+    if (!whole) {
+      for (const event of batch) {
+        try {
+          await this.store.append(event);
+        } catch (err) {
+          this.log.error({ err, type: event.type }, 'audit event could not be stored');
+        }
       }
     }
     this.writing = this.queue.length > 0 ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.write()) : undefined;
