@@ -72,6 +72,7 @@ export class LdapDirectory implements Directory {
       poolSize: options.poolSize,
       queueTimeoutMs: options.queueTimeoutMs,
       maxQueued: options.maxQueued,
+      failFastWhenSilent: true,
       ...(options.logger ? { logger: options.logger } : {}),
     });
     this.attributes = userAttributes(options.attributes ?? []);

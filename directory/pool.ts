@@ -21,6 +21,11 @@ export interface PoolOptions {
   queueTimeoutMs: number;
   /** Callers waiting per DC and kind at most; one more is sent to the next DC at once. */
   maxQueued: number;
+  /**
+   * Mark a DC down as soon as it goes silent (see watchForSilence) rather than after operation
+   * timeouts: for sign-in, whose operations are short. Off for the sync reader, whose paged searches may take long.
+   */
+  failFastWhenSilent?: boolean;
   logger?: DirectoryLogger;
 }
 
@@ -65,7 +70,8 @@ interface Waiter {
 /** One DC's connections of one kind: `open` counts idle, busy and opening ones, never more than `poolSize`. */
 interface Lane {
   idle: Client[];
-  busy: Set<Client>;
+  /** In use, with when the use began. */
+  busy: Map<Client, number>;
   open: number;
   waiters: Waiter[];
 }
@@ -76,6 +82,8 @@ interface Dc {
   /** Operation timeouts since the last answer: a hung DC times out every caller, a busy one answers some. */
   timeouts: number;
   probing: boolean;
+  /** When the DC last answered anything (performance.now()). */
+  lastAnswer: number;
 }
 
 /** Did the DC itself fail (socket, TLS, timeout, busy) rather than answer the request? */
@@ -113,6 +121,9 @@ const discard = (client: Client) => void client.unbind().catch(() => undefined);
 
 /** Two operation timeouts in a row, with no answer from the DC between them, mark it down. */
 const TIMEOUTS_TO_MARK_DOWN = 2;
+/** How often the pool looks for a DC that went silent, and how many waiting operations make it so. */
+const WATCH_EVERY_MS = 200;
+const SILENT_OPERATIONS = 2;
 
 /**
  * Connections to a list of DCs, tried in order, at most `poolSize` per DC and kind: a bind on an
@@ -128,11 +139,16 @@ const TIMEOUTS_TO_MARK_DOWN = 2;
 export class DcPool {
   private readonly dcs: Dc[];
   private closed = false;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PoolOptions) {
     if (options.dcs.length === 0) throw new Error('directory: at least one DC URL is needed');
-    const lane = (): Lane => ({ idle: [], busy: new Set(), open: 0, waiters: [] });
-    this.dcs = options.dcs.map((url) => ({ state: { url, downUntil: 0, failovers: 0 }, lanes: { service: lane(), bind: lane() }, timeouts: 0, probing: false }));
+    const lane = (): Lane => ({ idle: [], busy: new Map(), open: 0, waiters: [] });
+    this.dcs = options.dcs.map((url) => ({ state: { url, downUntil: 0, failovers: 0 }, lanes: { service: lane(), bind: lane() }, timeouts: 0, probing: false, lastAnswer: performance.now() }));
+    if (this.dcs.length > 1 && options.failFastWhenSilent) {
+      this.watchdog = setInterval(() => this.watchForSilence(), WATCH_EVERY_MS);
+      this.watchdog.unref();
+    }
   }
 
   status(): DcState[] {
@@ -169,6 +185,7 @@ export class DcPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     const all: Client[] = [];
     for (const lane of this.dcs.flatMap((dc) => [dc.lanes.service, dc.lanes.bind])) {
       for (const waiter of lane.waiters.splice(0)) waiter.fail(new DirectoryUnavailable(['directory closed']));
@@ -228,16 +245,18 @@ export class DcPool {
     for (let attempt = 0; ; attempt++) {
       const { client, pooled } = await this.acquire(dc, kind);
       const lane = dc.lanes[kind];
-      lane.busy.add(client);
+      lane.busy.set(client, performance.now());
       try {
         const result = await fn(client);
         dc.timeouts = 0;
+        dc.lastAnswer = performance.now();
         this.release(dc, kind, client);
         return result;
       } catch (err) {
         if (!isTransportFailure(err)) {
           // The DC answered: an LDAP result (bad password…) says nothing against it.
           dc.timeouts = 0;
+          dc.lastAnswer = performance.now();
           this.release(dc, kind, client);
           throw err;
         }
@@ -286,7 +305,10 @@ export class DcPool {
       this.freePlace(lane);
       if (!isTransportFailure(err)) throw err;
       const failure = new ConnectFailed(err);
-      this.markDown(dc, failure);
+      // Refused, reset, a TLS failure: the DC is not there. A connect that is only slow may be
+      // this machine being busy (many TLS handshakes at once): counted like an operation timeout.
+      if (/timed? ?out/i.test(failure.message)) this.timedOut(dc, failure);
+      else this.markDown(dc, failure);
       throw failure;
     }
   }
@@ -310,8 +332,7 @@ export class DcPool {
         const host = new URL(dc.state.url).hostname.replace(/^\[(.*)\]$/, '$1');
         await withTimeout(client.startTLS({ ...tls, host }), connectTimeoutMs, 'StartTLS');
       }
-      // The service bind is part of connecting too: a DC that completes TLS and then hangs.
-      if (kind === 'service') await withTimeout(client.bind(serviceAccount.dn, serviceAccount.password), connectTimeoutMs, 'service bind');
+      if (kind === 'service') await client.bind(serviceAccount.dn, serviceAccount.password);
       return client;
     } catch (err) {
       discard(client);
@@ -345,10 +366,28 @@ export class DcPool {
     lane.waiters.shift()?.give(null);
   }
 
+  /**
+   * A hung DC (stopped, its disk gone) accepts requests and answers none: every caller on it would
+   * wait the whole operation timeout. When several operations have waited past the connect
+   * timeout and the DC has answered nothing at all for that long, it is marked down at once and
+   * its callers go to the next DC. A busy machine or a busy DC still answers some operations, so
+   * this does not fire for them; with no other DC up it does not fire at all (nothing to go to).
+   */
+  private watchForSilence(): void {
+    const now = performance.now();
+    const limit = this.options.connectTimeoutMs;
+    for (const dc of this.dcs) {
+      if (dc.state.downUntil !== 0 || now - dc.lastAnswer < limit) continue;
+      if (!this.dcs.some((other) => other !== dc && other.state.downUntil === 0)) continue;
+      const waiting = [dc.lanes.service, dc.lanes.bind].flatMap((lane) => [...lane.busy.values()]).filter((since) => now - since > limit).length;
+      if (waiting >= SILENT_OPERATIONS) this.markDown(dc, new Error(`${waiting} operations unanswered for over ${limit} ms`));
+    }
+  }
+
   /** Logged every time (an operation timeout is what a hung DC looks like); the second in a row marks the DC down. */
   private timedOut(dc: Dc, err: unknown): void {
     dc.timeouts += 1;
-    this.options.logger?.warn({ dc: dc.state.url, error: describe(err), timeoutMs: this.options.operationTimeoutMs, inARow: dc.timeouts }, 'directory: operation timed out');
+    this.options.logger?.warn({ dc: dc.state.url, error: describe(err), inARow: dc.timeouts }, 'directory: operation timed out');
     if (dc.timeouts >= TIMEOUTS_TO_MARK_DOWN && dc.state.downUntil === 0) this.markDown(dc, err);
   }
 
@@ -368,7 +407,7 @@ export class DcPool {
         lane.open -= 1;
         discard(client);
       }
-      for (const client of [...lane.busy]) discard(client);
+      for (const client of [...lane.busy.keys()]) discard(client);
       for (const waiter of lane.waiters.splice(0)) waiter.fail(new DcMarkedDown(`marked down: ${dc.state.lastError}`));
     }
     this.options.logger?.warn({ dc: dc.state.url, error: dc.state.lastError, retryInMs: this.options.retryDownAfterMs }, 'directory: DC marked down');

@@ -69,7 +69,7 @@ describe('two domain controllers', () => {
     }
   });
 
-  it('keeps 16 concurrent sign-in loops answering while dc1 hangs under them, re-tests dc1 with one probe, and uses it again once it answers', async () => {
+  it('keeps 16 concurrent sign-in loops answering while dc1 hangs under them (dc1 marked down once it answers nothing, not after the operation timeout), re-tests dc1 with one probe, and uses it again once it answers', async () => {
     const user = aliceOf();
     const { lines, logger } = memoryLogger();
     const directory = directoryFor(bed, { dcs: [bed.ldapsUrl, dc2.ldapsUrl], ...timeouts, retryDownAfterMs: 1500, logger });
@@ -93,6 +93,7 @@ describe('two domain controllers', () => {
         // Past the operation timeout, dc1's mark-down, and three down intervals with their probes.
         while (directory.dcStatus()[0]?.failovers === 0) await sleep(50);
         const timedOutAtMarkDown = linesFor('directory: operation timed out').length;
+        assert.equal(linesFor('directory: DC marked down').length, 1, 'a warning names dc1 marked down');
         const afterMarkDown = signIns;
         await sleep(3 * 1500 + 1000);
         assert.ok(signIns > afterMarkDown + 50, `sign-ins went on through dc2 (${signIns - afterMarkDown} after the mark-down)`);
@@ -100,7 +101,6 @@ describe('two domain controllers', () => {
         assert.equal(first?.failovers, 1, 'dc1 was marked down once, not again each time its down mark expired');
         assert.ok((first?.downUntil ?? 0) > 0, 'dc1 is still down: its probes found it hung');
         assert.equal(second?.failovers, 0);
-        assert.ok(timedOutAtMarkDown >= 1, 'the operation timeout on dc1 was logged');
         assert.equal(linesFor('directory: operation timed out').length, timedOutAtMarkDown, 'no caller waited on dc1 again after its mark-down: only probes tested it');
       } finally {
         process.kill(-bed.pid, 'SIGCONT');
