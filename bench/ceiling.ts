@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 
 /** Raw RSA-2048 SHA-256 signatures per second on one core: the ceiling of token issuance (ARCHITECTURE.md "Cost model"). */
 export function rsaSignaturesPerSecond(durationMs = 2000): number {
@@ -24,4 +25,21 @@ export function table(rows: Record<string, string | number>[]): void {
   console.log(line(cols));
   console.log(line(width.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
+}
+
+/** One row of `npm run bench`'s closing table: a figure and the ceiling it was measured against in the same run. */
+export interface SummaryRow {
+  bench: string;
+  measure: string;
+  value: string;
+  p99?: string;
+  failures?: string;
+  ceiling: string;
+  ratio: string;
+}
+
+/** Hands a row to bench/run.sh (BENCH_SUMMARY names its file), which prints all benchmarks' rows as one table at the end. */
+export function summaryRow(row: SummaryRow): void {
+  const file = process.env.BENCH_SUMMARY;
+  if (file) appendFileSync(file, `${JSON.stringify(row)}\n`);
 }

@@ -28,6 +28,7 @@ async function withAccount<T>(configFile: string, user: string, fn: (c: Ctx) => 
   const log = createLogger('warn');
   const store = openStore(config);
   let directory: Directory | undefined;
+  let audit: Audit | undefined;
   try {
     directory = await directoryFromConfig(config, log);
     const located = await directory.locate(user);
@@ -36,9 +37,12 @@ async function withAccount<T>(configFile: string, user: string, fn: (c: Ctx) => 
     if (account.upn === undefined) throw new Error(`no account ${JSON.stringify(user)} in the directory`);
     const kek = parseKeyEncryptionKey(config.keys.keyEncryptionKey);
     const lockout = extranetLockoutFromConfig(config.lockout, store, kek);
-    return await fn({ config, lockout, audit: auditFromConfig(config, store.audit, log, kek), account: { ...account, upn: account.upn } });
+    audit = auditFromConfig(config, store.audit, log, kek);
+    return await fn({ config, lockout, audit, account: { ...account, upn: account.upn } });
   } finally {
     await directory?.close();
+    // Audit writes are queued (health/audit.ts): what the command recorded goes in before the store closes.
+    await audit?.flush();
     await store.close();
   }
 }

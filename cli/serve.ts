@@ -1,15 +1,8 @@
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../health/log.js';
-import { startGatehouse } from '../sts/start.js';
+import { serve } from '../sts/cluster.js';
 
 export async function serveCommand(opts: { config: string }): Promise<void> {
   const config = await loadConfig(opts.config);
-  const log = createLogger(config.log.level);
-  const running = await startGatehouse(config, log);
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    void running.stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  await serve(config, createLogger(config.log.level));
 }

@@ -43,6 +43,7 @@ const server = z
       .default([])
       .describe('Addresses of the load balancers in front of Gatehouse, whose X-Forwarded-For is believed (client IP for audit, extranet policy, insidecorporatenetwork). Never "all": a client could then claim any address.'),
     shutdownGraceMs: duration('How long a graceful shutdown waits for open requests before closing them (ms).', 10_000),
+    workers: z.number().int().min(0).max(256).default(0).describe('Processes of `gatehouse serve` sharing the listener (node:cluster), each a full server; 0: one per CPU core. They share state only through the store; SIGHUP restarts them one by one, the probe answers 200 only while every worker is ready.'),
   })
   .strict();
 
@@ -78,12 +79,15 @@ export const ldapDirectory = z
     connectTimeoutMs: duration('Time to wait for a DC to accept a connection before trying the next (ms).', 1000),
     operationTimeoutMs: duration('Time limit of one LDAP operation (ms).', 5000),
     retryDownAfterMs: duration('How long a failed DC is skipped before it is tried again (ms).', 30_000),
-    maxIdleConnections: z
+    poolSize: z
       .number()
       .int()
-      .min(0)
+      .min(1)
       .default(8)
-      .describe('Open connections kept per DC for reuse, for lookups and for sign-in binds each; more are opened under load and closed after use (a bind on an open LDAPS connection costs a fifth of a new one).'),
+      .describe('Connections kept open per DC and worker, for lookups and for sign-in binds each (a bind on an open LDAPS connection costs a fifth of a new one). Callers beyond it wait for a free connection rather than open more: a DC does not get slower by being asked more at once.'),
+    queueTimeoutMs: duration('How long a sign-in waits for a free connection of a full pool before it tries the next DC (ms); then, with every DC busy, it is answered 503 “try again”. Waiting is this machine being busy: it never marks a DC down.', 5000),
+    maxQueued: z.number().int().min(0).default(256).describe('Callers waiting for a connection per DC and kind at most; one more goes to the next DC (or is answered 503) at once instead of queueing without bound.'),
+    groupCacheSeconds: z.number().int().min(0).default(300).describe('How long the name of a group SID (from the user’s tokenGroups) is remembered, so a sign-in reads the user alone and not the groups again (0: name them every time). A renamed group shows in tokens after this.'),
   })
   .strict();
 
@@ -209,6 +213,7 @@ const session = z
   .object({
     lifetimeMinutes: z.number().int().min(1).default(480).describe('Single sign-on lifetime: within it a further relying party gets a token without a prompt (AD FS: 8 h).'),
     cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('gatehouse_sso').describe('Name of the SSO cookie.'),
+    userRereadSeconds: z.number().int().min(0).default(60).describe('A token from the SSO session re-reads the user from AD (account state, attributes, groups) when the last read is older than this; a user disabled in AD stops getting tokens within it. 0: every token reads AD.'),
   })
   .strict();
 

@@ -4,10 +4,15 @@ import { AndFilter, EqualityFilter, OrFilter, PresenceFilter, type Filter } from
  * Every filter is built from ldapts filter classes, which escape values by construction
  * (RFC 4515): `*`, `)(`, NUL and the like in user input can only ever match themselves.
  */
-const isUser = [new EqualityFilter({ attribute: 'objectCategory', value: 'person' }), new EqualityFilter({ attribute: 'objectClass', value: 'user' })];
+const userClasses = [new EqualityFilter({ attribute: 'objectCategory', value: 'person' }), new EqualityFilter({ attribute: 'objectClass', value: 'user' })];
+
+/** A user account: what every user lookup matches besides its own condition. */
+export function isUser(): Filter {
+  return new AndFilter({ filters: userClasses });
+}
 
 function userWith(condition: Filter): Filter {
-  return new AndFilter({ filters: [...isUser, condition] });
+  return new AndFilter({ filters: [...userClasses, condition] });
 }
 
 export function byUpn(upn: string): Filter {
@@ -16,11 +21,6 @@ export function byUpn(upn: string): Filter {
 
 export function bySam(sam: string): Filter {
   return userWith(new EqualityFilter({ attribute: 'sAMAccountName', value: sam }));
-}
-
-/** objectGUID compares as an octet string: the 16 stored bytes, escaped byte by byte. */
-export function byObjectGuid(bytes: Buffer): Filter {
-  return userWith(new EqualityFilter({ attribute: 'objectGUID', value: bytes }));
 }
 
 /** Certificate mapping: SAN UPN → userPrincipalName, or an explicit altSecurityIdentities value. */

@@ -17,7 +17,9 @@ const dcConnections = (d: LdapConfig) => ({
   connectTimeoutMs: d.connectTimeoutMs,
   operationTimeoutMs: d.operationTimeoutMs,
   retryDownAfterMs: d.retryDownAfterMs,
-  maxIdleConnections: d.maxIdleConnections,
+  poolSize: d.poolSize,
+  queueTimeoutMs: d.queueTimeoutMs,
+  maxQueued: d.maxQueued,
 });
 
 /** The configured directory; `timer` is told of every LDAP operation (the server's /metrics). */
@@ -30,6 +32,7 @@ export async function directoryFromConfig(config: Config, log: Logger, timer?: L
     ...dcConnections(d),
     ...(caCertPem ? { caCertPem } : {}),
     baseDn: d.baseDn,
+    groupCacheSeconds: d.groupCacheSeconds,
     serviceAccount: { dn: d.serviceAccount.dn, password: d.serviceAccount.password },
     ...(d.netbiosDomain ? { domainNetbios: d.netbiosDomain } : {}),
     logger: log.child({ part: 'directory' }),

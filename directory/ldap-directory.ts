@@ -2,9 +2,10 @@ import type { Entry, Filter } from 'ldapts';
 import { Attribute, Change, ResultCodeError } from 'ldapts';
 import { bindFailureReason, changeFailureReason } from './ad-errors.js';
 import { ownAccount, parseUsername, validPassword, type ParsedUsername } from './credentials.js';
-import { byCertificate, byObjectGuid, bySam, byUpn, domainCrossRef, groupsBySid, rootDse } from './filters.js';
+import { byCertificate, bySam, byUpn, domainCrossRef, groupsBySid, isUser, rootDse } from './filters.js';
 import { guidFromBytes, guidToBytes } from './guid.js';
 import { unicodePwd } from './password-change.js';
+import { GroupNames } from './group-names.js';
 import { DcPool, DirectoryUnavailable, type DcState } from './pool.js';
 import { sidToString } from './sid.js';
 import { binaryAttributes, buffers, toDirectoryUser, userAttributes } from './user-entry.js';
@@ -26,8 +27,12 @@ export interface LdapDirectoryOptions {
   connectTimeoutMs: number;
   operationTimeoutMs: number;
   retryDownAfterMs: number;
-  /** Idle connections kept per DC, for lookups and for binds each. */
-  maxIdleConnections: number;
+  /** Connections per DC, for lookups and for binds each; callers beyond wait up to queueTimeoutMs, maxQueued of them. */
+  poolSize: number;
+  queueTimeoutMs: number;
+  maxQueued: number;
+  /** How long a group SID's name is remembered (s); 0: not at all. */
+  groupCacheSeconds: number;
   logger?: DirectoryLogger;
   /** Told of every bind, search and modify with its duration (the /metrics histograms). */
   timer?: LdapTimer;
@@ -49,6 +54,7 @@ export class LdapDirectory implements Directory {
   /** The domain naming context: the DC= part of the base DN. */
   private readonly domainNc: string;
   private netbios: Promise<string> | undefined;
+  private readonly groupNames: GroupNames;
 
   constructor(private readonly options: LdapDirectoryOptions) {
     const plain = options.dcs.filter((url) => !url.startsWith('ldaps://'));
@@ -65,11 +71,15 @@ export class LdapDirectory implements Directory {
       connectTimeoutMs: options.connectTimeoutMs,
       operationTimeoutMs: options.operationTimeoutMs,
       retryDownAfterMs: options.retryDownAfterMs,
-      maxIdleConnections: options.maxIdleConnections,
+      poolSize: options.poolSize,
+      queueTimeoutMs: options.queueTimeoutMs,
+      maxQueued: options.maxQueued,
+      failFastWhenSilent: true,
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.timer ? { timer: options.timer } : {}),
     });
     this.attributes = userAttributes(options.attributes ?? []);
+    this.groupNames = new GroupNames(options.groupCacheSeconds * 1000);
     const dcs = options.baseDn.split(',').map((rdn) => rdn.trim()).filter((rdn) => /^dc=/i.test(rdn));
     this.dnsDomain = dcs.map((rdn) => rdn.slice(3)).join('.');
     this.domainNc = dcs.join(',');
@@ -155,15 +165,46 @@ export class LdapDirectory implements Directory {
 
   /** null when nothing (or more than one entry) matches; throws DirectoryUnavailable when no DC answers. */
   async findUser(query: UserQuery): Promise<DirectoryUser | null> {
-    const filter = this.filterFor(query);
-    if (!filter) return null;
     try {
+      if ('objectGuid' in query) return await this.findByGuid(query.objectGuid);
+      const filter = this.filterFor(query);
+      if (!filter) return null;
       const entry = await this.searchOne(filter);
       return entry ? await this.complete(entry) : null;
     } catch (err) {
       this.logFailure('findUser', err);
       throw err instanceof DirectoryUnavailable ? err : new DirectoryUnavailable([String(err)]);
     }
+  }
+
+  /**
+   * The SSO re-read in one operation: a base-scope read of `<GUID=…>` (MS-ADTS 3.1.1.3.1.2.4
+   * alternative DN forms) returns the attributes and tokenGroups together, which AD computes only
+   * on a base-scope read (MS-ADTS 3.1.1.4.5.19). An object outside the base DN is no user of ours.
+   */
+  private async findByGuid(objectGuid: string): Promise<DirectoryUser | null> {
+    const bytes = guidToBytes(objectGuid);
+    if (!bytes) return null;
+    const { searchEntries } = await this.pool.withService((client) => client.search(`<GUID=${guidFromBytes(bytes)}>`, {
+      scope: 'base',
+      filter: isUser(),
+      attributes: [...this.attributes, 'tokenGroups'],
+      explicitBufferAttributes: binaryAttributes,
+    })).catch((err: unknown) => {
+      // noSuchObject: no object has that GUID (any more).
+      if (err instanceof ResultCodeError && err.code === 32) return { searchEntries: [] };
+      throw err;
+    });
+    const entry = searchEntries[0];
+    if (!entry || !this.underBase(entry.dn)) return null;
+    return this.complete(entry, buffers(entry, 'tokenGroups'));
+  }
+
+  private underBase(dn: string): boolean {
+    const norm = (s: string) => s.split(',').map((rdn) => rdn.trim().toLowerCase()).join(',');
+    const base = norm(this.options.baseDn);
+    const own = norm(dn);
+    return own === base || own.endsWith(`,${base}`);
   }
 
   checkHealth(): Promise<DcHealth[]> {
@@ -174,13 +215,9 @@ export class LdapDirectory implements Directory {
     return this.pool.close();
   }
 
-  private filterFor(query: UserQuery): Filter | null {
+  private filterFor(query: Exclude<UserQuery, { objectGuid: string }>): Filter | null {
     if ('upn' in query) return parseUsername(query.upn) ? byUpn(query.upn) : null;
     if ('sam' in query) return parseUsername(query.sam) ? bySam(query.sam) : null;
-    if ('objectGuid' in query) {
-      const bytes = guidToBytes(query.objectGuid);
-      return bytes ? byObjectGuid(bytes) : null;
-    }
     const { upn, altSecurityIdentity } = query.certificate;
     return byCertificate(upn && parseUsername(upn) ? upn : undefined, altSecurityIdentity && parseUsername(altSecurityIdentity) ? altSecurityIdentity : undefined);
   }
@@ -246,36 +283,49 @@ export class LdapDirectory implements Directory {
     return searchEntries.length === 1 ? searchEntries[0] ?? null : null;
   }
 
-  private async complete(entry: Entry): Promise<DirectoryUser | null> {
-    const user = toDirectoryUser(entry, await this.groupsOf(entry.dn), this.dnsDomain);
+  /** `tokenGroups`: the values when the entry was read with them, else they are read now. */
+  private async complete(entry: Entry, tokenGroups?: Buffer[]): Promise<DirectoryUser | null> {
+    const user = toDirectoryUser(entry, await this.nameGroups(tokenGroups ?? (await this.tokenGroupsOf(entry.dn))), this.dnsDomain);
     if (!user) this.options.logger?.error({ dn: entry.dn }, 'directory: user entry lacks objectGUID or sAMAccountName');
     return user;
   }
 
   /**
    * Every group, nested ones and the primary group included: tokenGroups, which AD computes
-   * only on a base-scope read of the user (MS-ADTS 3.1.1.4.5.19), then the SIDs named.
+   * only on a base-scope read of the user (MS-ADTS 3.1.1.4.5.19).
    */
-  private async groupsOf(dn: string): Promise<DirectoryGroup[]> {
-    return this.pool.withService(async (client) => {
-      const { searchEntries } = await client.search(dn, { scope: 'base', attributes: ['tokenGroups'], explicitBufferAttributes: ['tokenGroups'] });
-      const sids = searchEntries[0] ? buffers(searchEntries[0], 'tokenGroups') : [];
-      const groups: DirectoryGroup[] = [];
-      for (let i = 0; i < sids.length; i += sidBatch) {
-        const found = await client.search(this.options.baseDn, {
-          scope: 'sub',
-          filter: groupsBySid(sids.slice(i, i + sidBatch)),
-          attributes: ['cn', 'objectSid'],
-          explicitBufferAttributes: ['objectSid'],
-        });
-        for (const group of found.searchEntries) {
-          const [sidBytes] = buffers(group, 'objectSid');
-          const sid = sidBytes ? sidToString(sidBytes) : null;
-          groups.push({ dn: group.dn, name: typeof group.cn === 'string' ? group.cn : group.dn, ...(sid ? { sid } : {}) });
+  private async tokenGroupsOf(dn: string): Promise<Buffer[]> {
+    const { searchEntries } = await this.pool.withService((client) => client.search(dn, { scope: 'base', attributes: ['tokenGroups'], explicitBufferAttributes: ['tokenGroups'] }));
+    return searchEntries[0] ? buffers(searchEntries[0], 'tokenGroups') : [];
+  }
+
+  /** The groups the SIDs name: remembered ones (directory/group-names.ts), the rest searched in batches. */
+  private async nameGroups(tokenGroups: Buffer[]): Promise<DirectoryGroup[]> {
+    const bySid = new Map(tokenGroups.map((bytes) => [sidToString(bytes) ?? bytes.toString('hex'), bytes] as const));
+    const { known, missing } = this.groupNames.lookup([...bySid.keys()]);
+    const groups = [...known];
+    if (missing.length > 0) {
+      const found = await this.pool.withService(async (client) => {
+        const named: DirectoryGroup[] = [];
+        for (let i = 0; i < missing.length; i += sidBatch) {
+          const result = await client.search(this.options.baseDn, {
+            scope: 'sub',
+            filter: groupsBySid(missing.slice(i, i + sidBatch).map((sid) => bySid.get(sid)!)),
+            attributes: ['cn', 'objectSid'],
+            explicitBufferAttributes: ['objectSid'],
+          });
+          for (const group of result.searchEntries) {
+            const [sidBytes] = buffers(group, 'objectSid');
+            const sid = sidBytes ? sidToString(sidBytes) : null;
+            named.push({ dn: group.dn, name: typeof group.cn === 'string' ? group.cn : group.dn, ...(sid ? { sid } : {}) });
+          }
         }
-      }
-      return groups.sort((a, b) => a.dn.localeCompare(b.dn));
-    });
+        return named;
+      });
+      this.groupNames.remember(missing, found);
+      groups.push(...found);
+    }
+    return groups.sort((a, b) => a.dn.localeCompare(b.dn));
   }
 
   private logFailure(operation: string, err: unknown): void {

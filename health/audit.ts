@@ -24,9 +24,15 @@ const UPN_SHAPE = /^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 /**
  * Records an audit event in the store and mirrors it to the log. A store failure is logged, not
  * thrown: an audit outage must not turn a sign-in answer into a crash (the log still has it).
+ * Store writes are off the answer's path: `record` queues the event and the queue is written in
+ * one go on the next turn of the event loop, so a burst of sign-ins costs the store one batch
+ * instead of a write each while their answers wait. `flush` writes what is queued now; the
+ * runtime's close flushes before the store closes, so a clean shutdown loses no event.
  */
 export class Audit {
   private readonly observers: ((event: AuditEvent) => void)[] = [];
+  private queue: AuditEvent[] = [];
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly store: AuditStore,
@@ -67,11 +73,30 @@ export class Audit {
       }
     }
     this.log.info({ audit: { ...event, at: event.at.toISOString() } }, `audit ${event.type} ${event.outcome}`);
-    try {
-      await this.store.append(event);
-    } catch (err) {
-      this.log.error({ err, type: event.type }, 'audit event could not be stored');
+    this.queue.push(event);
+    this.writing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.write());
+  }
+
+  /** Resolves once every event recorded before the call is in the store (or logged as not storable). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async write(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    // One write for the batch where the store can; if that fails, each event on its own, so one bad event loses no other.
+    const whole = this.store.appendAll ? await this.store.appendAll(batch).then(() => true, () => false) : false;
+    if (!whole) {
+      for (const event of batch) {
+        try {
+          await this.store.append(event);
+        } catch (err) {
+          this.log.error({ err, type: event.type }, 'audit event could not be stored');
+        }
+      }
     }
+    this.writing = this.queue.length > 0 ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.write()) : undefined;
   }
 }
 

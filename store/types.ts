@@ -31,6 +31,8 @@ export interface AuditEvent {
 
 export interface AuditStore {
   append(event: AuditEvent): Promise<void>;
+  /** Several events in one write (one transaction), where the store can: health/audit.ts writes its queue so. */
+  appendAll?(events: AuditEvent[]): Promise<void>;
   /** Newest first. */
   recent(limit: number, filter?: { type?: string; user?: string }): Promise<AuditEvent[]>;
 }

@@ -85,6 +85,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         await farm?.stop();
         await entra.close();
         await directory.close();
+        // Audit events are written off the answers' path (health/audit.ts): the last ones go in before the store closes.
+        await audit.flush();
         await store.close();
       },
     };

@@ -41,6 +41,7 @@ export function buildServices(rt: Runtime) {
     throttle,
     secondFactor: mfaFromConfig(rt),
     timer: rt.metrics.signInTimer,
+    userRereadMs: config.session.userRereadSeconds * 1000,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });

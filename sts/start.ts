@@ -16,9 +16,22 @@ export interface RunningGatehouse {
   stop(): Promise<void>;
 }
 
+export interface StartOptions extends RuntimeOptions {
+  /** A cluster worker's siblings are all ready too (sts/cluster.ts): the probe needs both. */
+  peersReady?: () => boolean;
+}
+
 /** Builds the runtime, mounts the endpoints and listens; ready (probe 200) only once all of it is up. */
-export async function startGatehouse(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<RunningGatehouse> {
-  const readiness: Readiness = { ready: false };
+export async function startGatehouse(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningGatehouse> {
+  let up = false;
+  const readiness: Readiness = {
+    get ready() {
+      return up && (opts.peersReady?.() ?? true);
+    },
+    set ready(value: boolean) {
+      up = value;
+    },
+  };
   const runtime = await createRuntime(config, log, opts);
   let server: Awaited<ReturnType<typeof listenHttps>>;
   let ops: Operations;

@@ -73,10 +73,18 @@ export function sqliteStore(path: string): Store {
     ),
   };
 
+  // One commit for a batch: with WAL each commit is a write of its own.
+  const auditInsertAll = db.transaction((events: Parameters<Store['audit']['append']>[0][]) => {
+    for (const e of events) q.auditInsert.run(...auditValues(e));
+  });
+
   return {
     audit: {
       async append(e) {
         q.auditInsert.run(...auditValues(e));
+      },
+      async appendAll(events) {
+        auditInsertAll(events);
       },
       async recent(limit, filter) {
         return (q.auditRecent.all({ type: filter?.type ?? null, user: filter?.user ?? null, limit }) as AuditRow[]).map(auditFromRow);

@@ -9,6 +9,7 @@ import type { MfaPrompt } from './mfa/provider.js';
 import type { SecondFactor } from './second-factor.js';
 import { attemptDetails, changePassword, checkPassword, type Counted, type PasswordFailure } from './password.js';
 import type { SessionData } from './session.js';
+import { SessionUsers } from './session-user.js';
 import { AuthMethod, type Authentication, type Presented, type SignInRequest } from './types.js';
 
 export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable' | SecondFactorFailure;
@@ -76,8 +77,14 @@ export class SignInPipeline {
       secondFactor?: SecondFactor | undefined;
       /** Told how long each run took and what it came to (the sign-in latency histogram of /metrics). */
       timer?: SignInTimer;
+      /** session.userRereadSeconds in ms: how old the SSO re-issue's read of the user may be. */
+      userRereadMs: number;
     },
-  ) {}
+  ) {
+    this.sessionUsers = new SessionUsers(deps.directory, deps.userRereadMs);
+  }
+
+  private readonly sessionUsers: SessionUsers;
 
   private readonly steps: Step[] = [
     (w) => this.methodsAvailable(w),
@@ -172,6 +179,7 @@ export class SignInPipeline {
       insideCorporateNetwork: inside,
       persistent,
     };
+    this.sessionUsers.remember(result.user);
     await this.record(req, 'success', result.user.upn, undefined, attemptDetails(result));
     return { ok: true, auth };
   }
@@ -200,11 +208,14 @@ export class SignInPipeline {
     return { ok: false, reason: result.reason, ...(result.upn ? { upn: result.upn } : {}) };
   }
 
-  /** SSO: the session's first-factor result with the user re-read, so disabled users stop at once. */
+  /**
+   * SSO: the session's first-factor result with the user re-read (at most session.userRereadSeconds
+   * old), so a disabled user stops within that time.
+   */
   private async fromSession(req: SignInRequest, session: SessionData): Promise<MethodResult> {
     let user;
     try {
-      user = await this.deps.directory.findUser({ objectGuid: session.objectGuid });
+      user = await this.sessionUsers.get(session.objectGuid);
     } catch (err) {
       if (!(err instanceof DirectoryUnavailable)) throw err;
       // No DC answered: the session is not over, the user cannot be checked just now.

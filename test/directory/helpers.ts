@@ -19,7 +19,7 @@ export function memoryLogger(): { lines: LogLine[]; logger: LdapDirectoryOptions
 
 /** The LDAP tuning a test does not set, as config/schema.ts defaults it (the one place a default lives). */
 export const ldapDefaults = ldapDirectory
-  .pick({ startTls: true, connectTimeoutMs: true, operationTimeoutMs: true, retryDownAfterMs: true, maxIdleConnections: true })
+  .pick({ startTls: true, connectTimeoutMs: true, operationTimeoutMs: true, retryDownAfterMs: true, poolSize: true, queueTimeoutMs: true, maxQueued: true, groupCacheSeconds: true })
   .parse({});
 
 type LdapTuning = keyof typeof ldapDefaults;

@@ -10,7 +10,7 @@ import { createUser, fixtureSpecs, type FixtureSpec, type FixtureUser } from '..
 import { transferLoopbackLock } from '../ad/loopback.js';
 import { provisionSecondDc, replicateToSecondDc, type SecondDc } from '../ad/second-dc.js';
 import { provisionTestBed, stopTestBed, type TestBed } from '../ad/testbed.js';
-import { directoryFor } from './helpers.js';
+import { directoryFor, memoryLogger } from './helpers.js';
 
 // Failover between two real Samba DCs: dc2 is joined to dc1's domain by `samba-tool domain join`.
 // The test bed is this file's own (never GATEHOUSE_TESTBED's shared one): it stops dc1.
@@ -65,6 +65,54 @@ describe('two domain controllers', () => {
       assert.equal((await directory.authenticate(user.upn, 'not-her-password')).ok, false);
       assert.equal(directory.dcStatus()[0]?.failovers, 0);
     } finally {
+      await directory.close();
+    }
+  });
+
+  it('keeps 16 concurrent sign-in loops answering while dc1 hangs under them (dc1 marked down once it answers nothing, not after the operation timeout), re-tests dc1 with one probe, and uses it again once it answers', async () => {
+    const user = aliceOf();
+    const { lines, logger } = memoryLogger();
+    const directory = directoryFor(bed, { dcs: [bed.ldapsUrl, dc2.ldapsUrl], ...timeouts, retryDownAfterMs: 1500, logger });
+    const failures: string[] = [];
+    let signIns = 0;
+    let running = true;
+    const loop = async () => {
+      while (running) {
+        const result = await directory.authenticate(user.upn, user.password);
+        if (result.ok) signIns++;
+        else failures.push(result.reason);
+      }
+    };
+    const linesFor = (msg: string) => lines.filter((l) => l.msg === msg && (l.obj as { dc?: string }).dc === bed.ldapsUrl);
+    const loops = Array.from({ length: 16 }, loop);
+    try {
+      while (signIns < 50) await sleep(20);
+      assert.equal(directory.dcStatus()[0]?.failovers, 0, 'dc1 served the loops before it hung');
+      process.kill(-bed.pid, 'SIGSTOP');
+      try {
+        // Past the operation timeout, dc1's mark-down, and three down intervals with their probes.
+        while (directory.dcStatus()[0]?.failovers === 0) await sleep(50);
+        const timedOutAtMarkDown = linesFor('directory: operation timed out').length;
+        assert.equal(linesFor('directory: DC marked down').length, 1, 'a warning names dc1 marked down');
+        const afterMarkDown = signIns;
+        await sleep(3 * 1500 + 1000);
+        assert.ok(signIns > afterMarkDown + 50, `sign-ins went on through dc2 (${signIns - afterMarkDown} after the mark-down)`);
+        const [first, second] = directory.dcStatus();
+        assert.equal(first?.failovers, 1, 'dc1 was marked down once, not again each time its down mark expired');
+        assert.ok((first?.downUntil ?? 0) > 0, 'dc1 is still down: its probes found it hung');
+        assert.equal(second?.failovers, 0);
+        assert.equal(linesFor('directory: operation timed out').length, timedOutAtMarkDown, 'no caller waited on dc1 again after its mark-down: only probes tested it');
+      } finally {
+        process.kill(-bed.pid, 'SIGCONT');
+      }
+      while (linesFor('directory: DC answers again').length === 0) await sleep(100);
+      assert.equal(directory.dcStatus()[0]?.downUntil, 0, 'dc1 is up again after a probe that answered');
+      running = false;
+      await Promise.all(loops);
+      assert.deepEqual(failures, [], 'no sign-in failed');
+    } finally {
+      running = false;
+      await Promise.all(loops);
       await directory.close();
     }
   });

@@ -34,7 +34,13 @@ export interface ChildGatehouse {
 /** Everything but the server section, which is this file's (a free port, the certificate). */
 export type ChildConfig = Omit<ConfigInput, 'server'>;
 
-export async function spawnGatehouse(config: ChildConfig, startTimeoutMs = 30_000): Promise<ChildGatehouse> {
+/**
+ * `workers`: server.workers, 1 unless given, so a crash is the process exiting rather than a
+ * worker the cluster's primary replaces (test/cli/serve-cluster.test.ts runs several).
+ * `nodeArgs`: node's own options (the workers inherit them), e.g. --cpu-prof for a benchmark.
+ */
+export async function spawnGatehouse(config: ChildConfig, opts: { workers?: number; startTimeoutMs?: number; nodeArgs?: string[] } = {}): Promise<ChildGatehouse> {
+  const { workers = 1, startTimeoutMs = 30_000, nodeArgs = [] } = opts;
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run --silent build; test/run-all.sh does it before the tests)`);
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-fuzz-'));
   const port = await freePort();
@@ -44,11 +50,11 @@ export async function spawnGatehouse(config: ChildConfig, startTimeoutMs = 30_00
   await writeFile(join(dir, 'server.key'), tls.keyPem, { mode: 0o600 });
   const input: ConfigInput = {
     ...config,
-    server: { publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' }, shutdownGraceMs: 1000 },
+    server: { publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: 'server.crt', keyFile: 'server.key' }, shutdownGraceMs: 1000, workers },
   };
   await writeFile(join(dir, 'gatehouse.yaml'), stringify(input), { mode: 0o600 });
 
-  const child = spawn(process.execPath, [CLI, 'serve', '-c', join(dir, 'gatehouse.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '-c', join(dir, 'gatehouse.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; });

@@ -47,6 +47,8 @@ function token(page: string): string | undefined {
 }
 
 async function audit(type: string): Promise<AuditEvent[]> {
+  // Audit events are written off the answer's path (health/audit.ts): the ones recorded for the last answer, now.
+  await gh.runtime.audit.flush();
   const store = sqliteStore(gh.config.store.sqlitePath);
   try {
     return await store.audit.recent(500, { type });

@@ -13,7 +13,8 @@ const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 /**
  * One node of a farm as an operator runs it: the built CLI's `gatehouse serve` in a child process,
  * with its own YAML config (the farm's shared sections plus its own port) in `dir`, where the TLS
- * files named by `tls` are. Killing it is a node dying; its output is kept for failure messages.
+ * files named by `tls` are. Killing it is a node dying (one worker: a killed cluster's workers would
+ * drain and stop, not die with it); its output is kept for failure messages.
  */
 export interface FarmNode {
   url: string;
@@ -35,7 +36,7 @@ export async function startFarmNode(dir: string, name: string, config: FarmConfi
   const port = await freePort();
   const url = `https://localhost:${port}`;
   const file = join(dir, `${name}.yaml`);
-  const input: ConfigInput = { ...config, server: { ...config.server, publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: tls.certFile, keyFile: tls.keyFile }, shutdownGraceMs: 500 } };
+  const input: ConfigInput = { ...config, server: { ...config.server, publicUrl: url, listen: { host: '127.0.0.1', port }, tls: { certFile: tls.certFile, keyFile: tls.keyFile }, shutdownGraceMs: 500, workers: 1 } };
   await writeFile(file, stringify(input), { mode: 0o600 });
   const child = spawn(process.execPath, [CLI, 'serve', '-c', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

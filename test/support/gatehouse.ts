@@ -121,6 +121,14 @@ export async function startTestGatehouse(opts: {
     await rm(dir, { recursive: true, force: true });
     throw err;
   });
+  // Audit writes are queued off the answer's path (health/audit.ts): a test that reads the audit
+  // log right after an answer reads what was recorded before it, as a separate process would a moment later.
+  const audit = running.runtime.store.audit;
+  const recent = audit.recent.bind(audit);
+  audit.recent = async (...args) => {
+    await running.runtime.audit.flush();
+    return recent(...args);
+  };
   let stopped = false;
   const stop = async (o: { keepFiles?: boolean } = {}) => {
     if (!stopped) {

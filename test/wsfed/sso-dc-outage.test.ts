@@ -44,7 +44,9 @@ describe('SSO while no domain controller answers (Samba behind a relay that is c
     relay = new Relay(bed.host, 636);
     await relay.open();
     const directory = { ...testBedDirectory(bed, bed.caCertPath), dcs: [`ldaps://${bed.host}:${relay.port}`], connectTimeoutMs: 300, operationTimeoutMs: 1000, retryDownAfterMs: 200 };
-    gh = await startTestGatehouse({ directory, trusts: [{ identifier: APP, name: 'App', replyUrls: ['https://app.example.test/'] }] });
+    // Every SSO token reads AD here, so the outage shows at once; with the default
+    // session.userRereadSeconds a user read within it still gets tokens (sso-account-state.test.ts).
+    gh = await startTestGatehouse({ directory, trusts: [{ identifier: APP, name: 'App', replyUrls: ['https://app.example.test/'] }], extra: { session: { userRereadSeconds: 0 } } });
   });
   after(async () => {
     await gh.stop();
