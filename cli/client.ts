@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { InvalidClient, OidcClients, authMethod } from '../sts/protocols/oidc/clients.js';
+import { parseKeyEncryptionKey } from '../keys/keystore.js';
+import { SealedValues } from '../keys/sealing.js';
+import { InvalidClient, OIDC_CLIENT_SECRETS, OidcClients, authMethod } from '../sts/protocols/oidc/clients.js';
 import { openStore } from '../store/index.js';
 import { configOption } from './options.js';
 
@@ -10,7 +12,7 @@ async function withClients<T>(configFile: string, fn: (clients: OidcClients) => 
   const config = await loadConfig(configFile);
   const store = openStore(config);
   try {
-    return await fn(new OidcClients(config.oidc.clients, store.oidcClients));
+    return await fn(new OidcClients(config.oidc.clients, store.oidcClients, new SealedValues(parseKeyEncryptionKey(config.keys.keyEncryptionKey), OIDC_CLIENT_SECRETS)));
   } catch (err) {
     if (err instanceof InvalidClient) {
       process.stderr.write(`gatehouse: ${err.message}\n`);

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { signingJwks } from '../keys/jwks.js';
-import { deriveKey } from '../keys/sealing.js';
+import { deriveKey, SealedValues } from '../keys/sealing.js';
 import { AdfsPath, OIDC_ISSUER_PATH } from '../metadata/endpoints.js';
 import { oidcRouter } from './http/oidc-route.js';
 import type { BrowserSignIn } from './http/browser-signin.js';
 import type { SessionCookie } from './http/session-cookie.js';
 import { OidcAccounts } from './protocols/oidc/account.js';
 import { auditProviderEvents } from './protocols/oidc/audit-events.js';
-import { OidcClients } from './protocols/oidc/clients.js';
+import { OIDC_CLIENT_SECRETS, OidcClients } from './protocols/oidc/clients.js';
 import { LiveOidcProvider, PROVIDER_SESSION_COOKIE } from './protocols/oidc/live-provider.js';
 import { wsfedSignOut } from './protocols/wsfed/signout.js';
 import type { Runtime } from './runtime.js';
@@ -24,7 +24,7 @@ import type { Branding } from './ui/layout.js';
 export function buildOidc(rt: Runtime, shared: { pipeline: SignInPipeline; signIn: BrowserSignIn; sessions: SsoSessions; cookie: SessionCookie; trusts: TrustRegistry; branding: Branding; rateLimit: RequestHandler }) {
   const { config } = rt;
   const issuer = new URL(OIDC_ISSUER_PATH, config.server.publicUrl).href;
-  const clients = new OidcClients(config.oidc.clients, rt.store.oidcClients);
+  const clients = new OidcClients(config.oidc.clients, rt.store.oidcClients, new SealedValues(rt.kek, OIDC_CLIENT_SECRETS));
   const accounts = new OidcAccounts({
     directory: rt.directory,
     domains: config.federation.domains,

@@ -30,6 +30,8 @@ describe('gatehouse client list|add|remove beside a running node', () => {
     assert.equal(added.code, 0, added.stderr);
     const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
     assert.ok(device.user_code, 'the running node knows the client without a restart');
+    const stored = await gh.runtime.store.oidcClients.get('cli-app');
+    assert.ok(stored && !JSON.stringify(stored.metadata).includes(SECRET), 'the store keeps the secret sealed, never in clear');
 
     const list = await gatehouse(['client', 'list', '--json', '-c', configFile]);
     assert.equal(list.code, 0, list.stderr);

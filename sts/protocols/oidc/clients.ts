@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../../config/load.js';
 import { oidcClient } from '../../../config/schema.js';
+import type { SealedValues } from '../../../keys/sealing.js';
 import { OidcClientConflictError, type OidcClientStore } from '../../../store/types.js';
 import type { RelyingPartyTrust } from '../../trusts/trust.js';
 
@@ -9,6 +10,12 @@ export type OidcClient = Config['oidc']['clients'][number];
 
 /** Names that are Gatehouse's and not RFC 7591's: kept from the provider, which would not know them. */
 const GATEHOUSE_FIELDS = ['claims', 'subject', 'resources'] as const;
+
+/** The purpose stored client secrets are sealed under (keys/sealing.ts deriveKey). */
+export const OIDC_CLIENT_SECRETS = 'oidc client secrets';
+
+/** Where a stored client keeps its secret, sealed. */
+const SEALED_SECRET = 'gatehouse_sealed_client_secret';
 
 /** A client definition refused, with what is wrong in one line (the CLI prints it, exit 2). */
 export class InvalidClient extends Error {}
@@ -91,6 +98,8 @@ export class OidcClients {
   constructor(
     configured: OidcClient[],
     private readonly store: OidcClientStore,
+    /** Seals stored client secrets (keys/sealing.ts, under keys.keyEncryptionKey): the store never holds one in clear. */
+    private readonly secrets: SealedValues,
   ) {
     this.configured = new Map();
     for (const c of configured) {
@@ -111,11 +120,8 @@ export class OidcClients {
   /** Every client, where it comes from, and when a stored one was added. */
   async all(): Promise<{ client: OidcClient; source: 'config' | 'store'; addedAt?: Date }[]> {
     const stored = (await this.store.list()).flatMap((r) => {
-      try {
-        return [{ client: parseClient(r.metadata), source: 'store' as const, addedAt: r.createdAt }];
-      } catch {
-        return [];
-      }
+      const client = this.fromRecord(r.clientId, r.metadata);
+      return client ? [{ client, source: 'store' as const, addedAt: r.createdAt }] : [];
     });
     return [...this.configuredClients().map((client) => ({ client, source: 'config' as const })), ...stored];
   }
@@ -125,7 +131,9 @@ export class OidcClients {
     const client = parseClient(metadata);
     if (this.configured.has(client.client_id)) throw new InvalidClient(`${client.client_id} is defined in oidc.clients of the config`);
     try {
-      await this.store.add({ clientId: client.client_id, metadata: client as Record<string, unknown>, createdAt: now });
+      const { client_secret: secret, ...rest } = client;
+      const metadata = secret ? { ...rest, [SEALED_SECRET]: this.secrets.seal({ client_id: client.client_id, secret }) } : rest;
+      await this.store.add({ clientId: client.client_id, metadata, createdAt: now });
     } catch (err) {
       if (err instanceof OidcClientConflictError) throw new InvalidClient(`a client ${client.client_id} is already stored; remove it first`);
       throw err;
@@ -143,10 +151,17 @@ export class OidcClients {
     const own = this.configured.get(clientId);
     if (own) return own;
     const stored = await this.store.get(clientId);
-    if (!stored) return undefined;
-    // A record another version wrote, or edited by hand, that no longer fits is no client.
+    return stored && this.fromRecord(stored.clientId, stored.metadata);
+  }
+
+  /** A stored record as a client, its secret unsealed; one that no longer fits (edited by hand, another version, another key) is no client. */
+  private fromRecord(clientId: string, metadata: Record<string, unknown>): OidcClient | undefined {
+    const { [SEALED_SECRET]: sealed, ...rest } = metadata;
+    const opened = typeof sealed === 'string' ? this.secrets.open<{ client_id?: unknown; secret?: unknown }>(sealed) : undefined;
+    // Bound to its client: a sealed secret copied onto another record does not open for it.
+    if (sealed !== undefined && (opened?.client_id !== clientId || typeof opened.secret !== 'string')) return undefined;
     try {
-      return parseClient(stored.metadata);
+      return parseClient({ ...rest, ...(opened ? { client_secret: opened.secret } : {}) });
     } catch {
       return undefined;
     }
