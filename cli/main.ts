@@ -9,6 +9,7 @@ import { keysExportCommand, keysGenerateCommand, keysImportCommand, keysListComm
 import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
 import { mfaCommand } from './mfa.js';
+import { clientCommand } from './client.js';
 import { storeCommand } from './store.js';
 import { syncCommand } from './sync.js';
 
@@ -69,6 +70,7 @@ program.addCommand(federationCommand());
 program.addCommand(storeCommand());
 program.addCommand(lockoutCommand());
 program.addCommand(mfaCommand());
+program.addCommand(clientCommand());
 
 try {
   await program.parseAsync();

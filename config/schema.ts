@@ -195,6 +195,56 @@ const trust = z
   })
   .strict();
 
+/**
+ * An OAuth 2.0 / OpenID Connect client in RFC 7591 dynamic-registration metadata, as in
+ * `oidc.clients` and in the JSON file `gatehouse client add --file` reads; other RFC 7591 names
+ * (logo_uri, contacts…) are kept. Beside them, Gatehouse's own: the claim rules and the subject.
+ */
+export const oidcClient = z
+  .object({
+    client_id: z.string().regex(/^[\x21-\x7e]{1,200}$/, 'printable ASCII without spaces, at most 200 characters').describe('The client identifier (AD FS ClientId).'),
+    client_secret: secret.optional().describe('The secret of a confidential client using client_secret_basic or client_secret_post; at least 32 characters.'),
+    client_name: z.string().min(1).max(200).optional().describe('Shown on the sign-in page and in audit events.'),
+    redirect_uris: z.array(z.url()).default([]).describe('Where codes may be sent, compared exactly (OAuth 2.0 Security BCP §4.1.3); a request naming another is refused without a redirect.'),
+    post_logout_redirect_uris: z.array(z.url()).default([]).describe('Where RP-initiated logout may return to.'),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).optional().describe('How the client authenticates at the token endpoint: a secret, a JWT signed with a key in `jwks` / `jwks_uri` (RFC 7523), or none (a public client, PKCE required). Default: client_secret_basic with a secret, none without.'),
+    grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'])).default(['authorization_code', 'refresh_token']).describe('Grants the client may use; the device code grant is for CLIs without a browser.'),
+    response_types: z.array(z.literal('code')).default(['code']).describe('Only the authorization code flow (implicit and hybrid are not offered: OAuth 2.0 Security BCP §2.1.2).'),
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional().describe('Public keys of a private_key_jwt client.'),
+    jwks_uri: z.url().optional().describe('Where the public keys of a private_key_jwt client are fetched from.'),
+    application_type: z.enum(['web', 'native']).optional().describe('native allows loopback and custom-scheme redirect URIs (RFC 8252).'),
+    frontchannel_logout_uri: z.url().optional().describe('Loaded in a hidden frame at sign-out (OpenID Connect Front-Channel Logout), with the WS-Federation and SAML parties of the session.'),
+    claims: z.array(claimMapping).default([]).describe('Gatehouse: claim rules beyond upn, unique_name, sid, groups and the profile/email scopes (the attribute → claim mappings of trusts).'),
+    subject: z.enum(['objectGuid', 'immutableId']).default('objectGuid').describe('Gatehouse: what `sub` is: the objectGUID, or the ImmutableID (the source anchor Entra knows, ENTRA.md §7.1).'),
+    resources: z.array(z.string().min(1)).default([]).describe('Gatehouse: `oidc.resources` identifiers this client may get access tokens for (AD FS: the Web API permits the client).'),
+  })
+  .loose();
+export type OidcClientInput = z.input<typeof oidcClient>;
+
+const oidcResource = z
+  .object({
+    identifier: z.string().min(1).describe('The resource (AD FS Web API identifier): the `resource` parameter or RFC 8707 resource indicator, and the access token’s audience.'),
+    name: z.string().min(1).optional().describe('Display name.'),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['user_impersonation']).describe('Scopes of this resource a client may ask for (AD FS default: user_impersonation).'),
+    claims: z.array(claimMapping).default([]).describe('Claim rules of the access token beyond the built-in ones.'),
+    accessTokenLifetimeMinutes: z.number().int().min(1).max(1440).optional().describe('Access token lifetime for this resource; `oidc.accessTokenLifetimeMinutes` when absent.'),
+  })
+  .strict();
+
+const oidc = z
+  .object({
+    enabled: z.boolean().default(true).describe('Serve OpenID Connect / OAuth 2.0 at AD FS’s paths (/adfs/oauth2/…, /adfs/.well-known/openid-configuration, /adfs/discovery/keys, /adfs/userinfo), issuer https://{host}/adfs.'),
+    clients: z.array(oidcClient).default([]).describe('OAuth clients from the config; `gatehouse client add` adds more at run time (every node sees them on the next request).'),
+    resources: z.array(oidcResource).default([]).describe('Web APIs clients get access tokens for (JWT, audience = identifier).'),
+    idTokenLifetimeMinutes: z.number().int().min(1).max(1440).default(60).describe('ID token validity (AD FS: 60).'),
+    accessTokenLifetimeMinutes: z.number().int().min(1).max(1440).default(60).describe('Access token validity (AD FS: 60).'),
+    authorizationCodeLifetimeSeconds: z.number().int().min(10).max(600).default(60).describe('Authorization code validity; a code is single-use whatever its age.'),
+    refreshTokenLifetimeMinutes: z.number().int().min(1).default(480).describe('Refresh tokens are sliding: each use returns a new one valid this long, the used one stops working (AD FS: 8 h without keep-me-signed-in).'),
+    refreshTokenMaxLifetimeDays: z.number().int().min(1).default(90).describe('No refresh chain outlives this, however often it slides: then the user signs in again.'),
+    deviceCodeLifetimeMinutes: z.number().int().min(1).max(60).default(15).describe('How long a device code and its user code may be entered (AD FS: 15).'),
+  })
+  .strict();
+
 const entra = z
   .object({
     enabled: z.boolean().default(true).describe('Add Microsoft Entra ID (urn:federation:MicrosoftOnline) as a relying party with the Office 365 rules.'),
@@ -437,6 +487,7 @@ export const configSchema = z
     entra: entra.default(entra.parse({})),
     trusts: z.array(trust).default([]).describe('Relying parties other than Entra.'),
     session: session.default(session.parse({})),
+    oidc: oidc.default(oidc.parse({})).describe('OpenID Connect and OAuth 2.0 (AD FS 2016+): clients, resources, lifetimes.'),
     branding: branding.default(branding.parse({})),
     corporateNetwork,
     lockout: lockout.default(lockout.parse({})),

@@ -18,6 +18,8 @@ export interface DirectoryUser {
   immutableId: ImmutableId;
   upn: Upn;
   samAccountName: string;
+  /** The account's own SID (objectSid, S-1-5-21-…), when the directory has one: the `sid` / primarysid claim. */
+  sid?: string;
   displayName?: string;
   givenName?: string;
   surname?: string;

@@ -1,5 +1,6 @@
 import type { Entry } from 'ldapts';
 import { guidFromBytes, immutableIdFromBytes } from './guid.js';
+import { sidToString } from './sid.js';
 import type { AccountState, DirectoryGroup, DirectoryUser, Upn } from './types.js';
 
 /** Binary attributes: read as Buffers (ldapts `explicitBufferAttributes`), never as text. */
@@ -92,6 +93,9 @@ export function toDirectoryUser(entry: Entry, groups: DirectoryGroup[], implicit
     const value = first(entry, attribute);
     if (value !== undefined) Object.assign(user, { [key]: value });
   }
+  const sidBytes = firstBuffer(entry, 'objectSid');
+  const sid = sidBytes && sidToString(sidBytes);
+  if (sid) user.sid = sid;
   const lastSet = filetimeToDate(first(entry, 'pwdLastSet'));
   if (lastSet) user.passwordLastSet = lastSet;
   const expires = filetimeToDate(first(entry, 'msDS-UserPasswordExpiryTimeComputed'));

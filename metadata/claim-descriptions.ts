@@ -23,6 +23,8 @@ const described = {
   givenName: ['Given Name', 'The given name of the user.'],
   surname: ['Surname', 'The surname of the user.'],
   group: ['Group', 'A group the user is a member of.'],
+  primarySid: ['Primary SID', 'The security identifier (SID) of the user.'],
+  windowsAccountName: ['Windows account name', 'The domain account name of the user in the form domain\\user.'],
 } as const satisfies Record<keyof typeof ClaimType, readonly [string, string]>;
 
 /** Every claim type Gatehouse issues, in ClaimType order, for `fed:ClaimTypesOffered`. */

@@ -14,7 +14,21 @@ export const AdfsPath = {
   usernameMixed2005: '/adfs/services/trust/2005/usernamemixed',
   changePassword: '/adfs/portal/updatepassword/',
   probe: '/adfs/probe',
+  // OpenID Connect / OAuth 2.0, AD FS 2016+ (issuer https://{host}/adfs); the device code pair is AD FS 2019's.
+  oidcDiscovery: '/adfs/.well-known/openid-configuration',
+  oidcKeys: '/adfs/discovery/keys',
+  oidcAuthorize: '/adfs/oauth2/authorize',
+  oidcToken: '/adfs/oauth2/token',
+  oidcUserinfo: '/adfs/userinfo',
+  oidcLogout: '/adfs/oauth2/logout',
+  oidcDeviceCode: '/adfs/oauth2/devicecode',
+  oidcDeviceAuth: '/adfs/oauth2/deviceauth',
+  /** Gatehouse's own: where an authorization request signs the user in (the provider's interaction). */
+  oidcSignIn: '/adfs/oauth2/signin/',
 } as const;
+
+/** The OpenID Connect issuer's path: the provider's routes are below it. */
+export const OIDC_ISSUER_PATH = '/adfs';
 
 /** Absolute endpoint URLs as relying parties reach them (`server.publicUrl`). */
 export type AdfsEndpoints = { readonly [K in keyof typeof AdfsPath]: string };

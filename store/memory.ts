@@ -1,3 +1,4 @@
+import { memoryOidcStores } from './memory-oidc.js';
 import { memorySyncStore } from './memory-sync.js';
 import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type MfaStore, type SessionRecord, type Store, type TotpEnrolment } from './types.js';
 
@@ -145,6 +146,7 @@ export function memoryStore(): Store {
     activity: activityStore,
     sync: memorySyncStore(),
     mfa: memoryMfaStore(),
+    ...memoryOidcStores(),
     async close() {},
   };
 }

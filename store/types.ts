@@ -262,9 +262,61 @@ export interface MfaStore {
   resealTotp(changes: { userKey: string; sealedSecret: Buffer }[]): Promise<void>;
 }
 
+/**
+ * One object of the OpenID Connect provider (sts/protocols/oidc/adapter.ts): an authorization or
+ * device code, an access or refresh token, a grant, a session, an interaction. `payload` is the
+ * provider's own document; the other fields are what it looks objects up by.
+ */
+export interface OidcRecord {
+  /** The provider's model name: AuthorizationCode, RefreshToken, Session, Interaction, DeviceCode… */
+  model: string;
+  id: string;
+  payload: Record<string, unknown>;
+  grantId?: string | undefined;
+  userCode?: string | undefined;
+  uid?: string | undefined;
+  expiresAt?: Date | undefined;
+  /** Set once by `consume`: a code or refresh token used a second time is a replay. */
+  consumedAt?: Date | undefined;
+}
+
+export interface OidcStore {
+  /** Inserts or replaces the record of (model, id). */
+  upsert(record: OidcRecord): Promise<void>;
+  /** Expired records are not found. */
+  find(model: string, id: string, now?: Date): Promise<OidcRecord | undefined>;
+  findByUid(model: string, uid: string, now?: Date): Promise<OidcRecord | undefined>;
+  findByUserCode(model: string, userCode: string, now?: Date): Promise<OidcRecord | undefined>;
+  consume(model: string, id: string, at: Date): Promise<void>;
+  destroy(model: string, id: string): Promise<void>;
+  /** Every record of the grant, whatever its model (a replayed code revokes what it issued). */
+  revokeByGrantId(grantId: string): Promise<void>;
+  deleteExpired(now: Date): Promise<number>;
+}
+
+/** An OAuth client added by `gatehouse client add` (RFC 7591 metadata); config clients are not stored. */
+export interface OidcClientRecord {
+  clientId: string;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface OidcClientStore {
+  list(): Promise<OidcClientRecord[]>;
+  get(clientId: string): Promise<OidcClientRecord | undefined>;
+  /** Refused (OidcClientConflictError) when the client_id is already stored. */
+  add(record: OidcClientRecord): Promise<void>;
+  /** True when there was such a client. */
+  remove(clientId: string): Promise<boolean>;
+}
+
+export class OidcClientConflictError extends Error {}
+
 export interface Store {
   mfa: MfaStore;
   audit: AuditStore;
+  oidc: OidcStore;
+  oidcClients: OidcClientStore;
   keys: KeyStore;
   sessions: SessionStore;
   counters: CounterStore;

@@ -60,7 +60,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const keeper = keepKeys({ store, ring, rollover, intervalMs: config.keys.refreshSeconds * 1000, log: log.child({ part: 'keys' }), now });
     void keeper.cycle();
     const cleanLog = log.child({ part: 'housekeeping' });
-    const clean = () => housekeep(store).then((n) => n.sessions + n.counters > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
+    const clean = () => housekeep(store).then((n) => n.sessions + n.counters + n.activity + n.oidc > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
     const cleaner = setInterval(() => void clean(), HOUSEKEEPING_INTERVAL_MS);
     cleaner.unref();
     const audit = auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek);

@@ -6,6 +6,7 @@ import { BrowserSignIn } from './http/browser-signin.js';
 import { changePasswordRouter } from './http/change-password-route.js';
 import { Csrf } from './http/csrf.js';
 import { metadataRouter } from './http/metadata-routes.js';
+import { buildOidc } from './oidc.js';
 import { passiveRouter } from './http/passive-route.js';
 import { AddressRateLimit, refusalPage } from './http/rate-limit.js';
 import { SamlEndpoint } from './http/saml-route.js';
@@ -71,6 +72,7 @@ export function buildServices(rt: Runtime) {
     metadataRouter({ config, store: rt.store, signer: () => rt.keys.signer() }),
     changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits, log: rt.log.child({ part: 'wstrust' }) }),
+    ...(config.oidc.enabled ? [buildOidc(rt, { pipeline, signIn, sessions, cookie, trusts, branding, rateLimit })] : []),
   ];
   return { trusts, pipeline, sessions, tokens, routers };
 }

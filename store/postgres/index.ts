@@ -4,6 +4,7 @@ import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow,
 import { KeyConflictError, StoreUnavailableError, type Store } from '../types.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { postgresMfaStore } from './mfa.js';
+import { postgresOidcStores } from './oidc.js';
 import { postgresSyncStore } from './sync.js';
 
 export interface PostgresOptions {
@@ -249,6 +250,7 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
     },
     sync: postgresSyncStore(db),
     mfa: postgresMfaStore(db),
+    ...postgresOidcStores(db),
     async close() {
       await pool.end();
     },

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 import { mfaTotpTable } from '../mfa-schema.js';
+import { oidcTables } from '../oidc-schema.js';
 
 /**
  * The PostgreSQL schema, versioned like SQLite's (store/sqlite/migrations.ts) and append only: a
@@ -49,6 +50,8 @@ const migrations: string[] = [
   ONE_ACTIVE_ONE_NEXT,
   accountActivityTable({ time: 'BIGINT' }),
   mfaTotpTable({ bytes: 'BYTEA', int: 'BIGINT' }),
+  // OpenID Connect (issue [O]): the provider's codes, tokens, grants, sessions and the CLI-added clients.
+  oidcTables('BIGINT'),
 ];
 
 export const LATEST_VERSION = migrations.length;

@@ -6,6 +6,7 @@ import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow,
 import { KeyConflictError, type Store } from '../types.js';
 import { sqliteMfaStore } from './mfa.js';
 import { migrate } from './migrations.js';
+import { sqliteOidcStores } from './oidc.js';
 import { sqliteSyncStore } from './sync.js';
 
 /** The unique indexes keys_one_active / keys_one_next (migration 5) refused a second active or next key of a use. */
@@ -187,6 +188,7 @@ export function sqliteStore(path: string): Store {
     },
     sync: sqliteSyncStore(db),
     mfa: sqliteMfaStore(db),
+    ...sqliteOidcStores(db),
     async close() {
       db.close();
     },

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 import { mfaTotpTable } from '../mfa-schema.js';
+import { oidcTables } from '../oidc-schema.js';
 
 /**
  * Versioned schema changes, applied in order inside one transaction each. Append only: a released
@@ -84,6 +85,8 @@ const migrations: string[] = [
   accountActivityTable({ time: 'INTEGER' }),
   // TOTP enrolments (sts/signin/mfa/totp.ts): a sealed secret and the last used step per user.
   mfaTotpTable({ bytes: 'BLOB', int: 'INTEGER' }),
+  // OpenID Connect (issue [O]): the provider's codes, tokens, grants, sessions and the CLI-added clients.
+  oidcTables('INTEGER'),
 ];
 
 export const SQLITE_LATEST = migrations.length;

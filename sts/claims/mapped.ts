@@ -19,6 +19,9 @@ export function attributeValues(user: DirectoryUser, attribute: string): string[
       return [user.samAccountName];
     case 'groups':
       return user.groups.map((g) => g.name);
+    case 'sid':
+    case 'objectSid':
+      return user.sid ? [user.sid] : [];
     default: {
       const key = Object.keys(user.attributes).find((k) => k.toLowerCase() === attribute.toLowerCase());
       return key ? (user.attributes[key] ?? []) : [];

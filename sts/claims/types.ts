@@ -22,6 +22,8 @@ export const ClaimType = {
   givenName: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname',
   surname: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname',
   group: 'http://schemas.xmlsoap.org/claims/Group',
+  primarySid: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid',
+  windowsAccountName: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/windowsaccountname',
 } as const;
 
 export const NameIdFormat = {

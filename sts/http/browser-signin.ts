@@ -12,6 +12,9 @@ import { failureText } from '../ui/texts.js';
 import type { Csrf } from './csrf.js';
 import type { SessionCookie } from './session-cookie.js';
 
+/** A form post whose answer redirects on to the relying party (OIDC) needs that origin in CSP form-action, which covers redirects. */
+const formTargets = (sr: SignInRequest) => (sr.redirectsTo ? { formTargets: ["'self'", new URL(sr.redirectsTo).origin] } : {});
+
 export interface SignedIn {
   auth: Authentication;
   session: LiveSession;
@@ -85,11 +88,11 @@ export class BrowserSignIn {
         return { auth: outcome.auth, session: await this.deps.cookie.start(res, outcome.auth) };
       case 'needs-second-factor': {
         const instruction = outcome.prompt.message ?? texts[outcome.prompt.provider === 'totp' ? 'mfa.totp' : 'mfa.external'];
-        sendPage(res, secondFactorPage({ ...this.mfaForm(res, resumeUrl, sr, outcome.flow, outcome.error), wantsCode: outcome.prompt.wantsCode, instruction }));
+        sendPage(res, secondFactorPage({ ...this.mfaForm(res, resumeUrl, sr, outcome.flow, outcome.error), wantsCode: outcome.prompt.wantsCode, instruction }), formTargets(sr));
         return undefined;
       }
       case 'needs-enrolment':
-        sendPage(res, await enrolmentPage({ ...this.mfaForm(res, resumeUrl, sr, outcome.flow, outcome.error), ...outcome.enrolment }));
+        sendPage(res, await enrolmentPage({ ...this.mfaForm(res, resumeUrl, sr, outcome.flow, outcome.error), ...outcome.enrolment }), formTargets(sr));
         return undefined;
       case 'denied':
         throw new RequestDenied(outcome.reason, failureText(texts, outcome.reason));
@@ -132,7 +135,7 @@ export class BrowserSignIn {
         relyingPartyName: sr.trust.name,
         changePasswordUrl: p.changePasswordUrl,
       }),
-      { status: p.status ?? 200 },
+      { status: p.status ?? 200, ...formTargets(sr) },
     );
   }
 }

@@ -11,7 +11,7 @@ export const AuthMethod = {
   multipleAuthn: 'http://schemas.microsoft.com/claims/multipleauthn',
 } as const;
 
-export type Protocol = 'wsfed' | 'saml2' | 'wstrust';
+export type Protocol = 'wsfed' | 'saml2' | 'wstrust' | 'oidc';
 
 /** What a protocol adapter asks of the pipeline, in no protocol's terms (ARCHITECTURE.md). */
 export interface SignInRequest {
@@ -27,6 +27,11 @@ export interface SignInRequest {
   requestedMethods: string[];
   loginHint?: string | undefined;
   clientIp: string;
+  /**
+   * Where the answer to the login form's post may redirect to (OIDC: the authorization response
+   * to the client's redirect URI); CSP form-action covers a form post's redirects.
+   */
+  redirectsTo?: string | undefined;
 }
 
 /** Who signed in, how and when: the pipeline's output and the input to claim rules. */

@@ -37,7 +37,7 @@ export function sendPage(res: Response, html: string, opts: { status?: number; f
     .send(html);
 }
 
-function pageCsp(formTargets: string[] = ["'self'"], frameTargets: string[] = []): string {
+export function pageCsp(formTargets: string[] = ["'self'"], frameTargets: string[] = []): string {
   return [
     "default-src 'none'",
     "script-src 'self'",

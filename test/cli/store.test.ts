@@ -49,6 +49,8 @@ describe('gatehouse store migrate | status | copy', () => {
     await old.sync.putObjects([user]);
     await old.mfa.addTotp(totp);
     await old.sync.setValue('dirsync.cookie', 'AAEC');
+    await old.oidc.upsert({ model: 'RefreshToken', id: 'rt1', payload: { grantId: 'g1' }, grantId: 'g1', expiresAt: new Date(Date.now() + 3_600_000) });
+    await old.oidcClients.add({ clientId: 'app', metadata: { client_id: 'app', redirect_uris: ['https://app.example.com/cb'] }, createdAt: new Date() });
     await old.close();
   });
   after(async () => {
@@ -71,10 +73,10 @@ describe('gatehouse store migrate | status | copy', () => {
     assert.ok(!before.stdout.includes('S3cret-pw') && !after.stdout.includes('S3cret-pw'), 'the password is never printed');
   });
 
-  it('copies a SQLite install into PostgreSQL: keys, audit, sessions, counters and sync state, then refuses a second copy', async () => {
+  it('copies a SQLite install into PostgreSQL: keys, audit, sessions, counters, sync state and OpenID Connect tokens and clients, then refuses a second copy', async () => {
     const res = await store('copy', '--from', 'sqlite', '--to', 'postgres');
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stdout, /keys: 1\nsessions: 1\ncounters: 1\naudit_events: 1\nsync_objects: 1\nsync_values: 1\nsync_journal: 0\nsync_runs: 0\naccount_activity: 0\nmfa_totp: 1\n$/);
+    assert.match(res.stdout, /keys: 1\nsessions: 1\ncounters: 1\naudit_events: 1\nsync_objects: 1\nsync_values: 1\nsync_journal: 0\nsync_runs: 0\naccount_activity: 0\nmfa_totp: 1\noidc_models: 1\noidc_clients: 1\n$/);
     assert.doesNotMatch(res.stdout, /S3cret-pw/);
     const copy = postgresStore({ url: server.url, poolSize: 2, statementTimeoutMs: 5000, connectTimeoutMs: 2000, migrate: false });
     try {
@@ -86,6 +88,8 @@ describe('gatehouse store migrate | status | copy', () => {
       assert.deepEqual(await copy.sync.getObject(user.anchor), user);
       assert.deepEqual(await copy.mfa.getTotp(totp.userKey), totp, 'authenticators move with the install, still sealed');
       assert.equal(await copy.sync.getValue('dirsync.cookie'), 'AAEC', 'the next sync is a delta, not a full import');
+      assert.equal((await copy.oidc.find('RefreshToken', 'rt1'))?.grantId, 'g1', 'refresh tokens keep working');
+      assert.deepEqual((await copy.oidcClients.get('app'))?.metadata, { client_id: 'app', redirect_uris: ['https://app.example.com/cb'] });
       await copy.audit.append({ at: new Date(), type: 'after.copy', outcome: 'success' });
       const ids = (await copy.audit.recent(5)).map((e) => e.id!);
       assert.ok(ids[0]! > ids[1]!, `new audit ids continue after the copied ones (${ids})`);
@@ -94,7 +98,7 @@ describe('gatehouse store migrate | status | copy', () => {
     }
     const again = await store('copy', '--from', 'sqlite', '--to', 'postgres');
     assert.equal(again.code, 1);
-    assert.equal(again.stderr, 'gatehouse: the PostgreSQL store already holds data (1 keys, 1 sessions, 1 counters, 2 audit_events, 1 sync_objects, 1 sync_values, 1 mfa_totp); copy only into an empty database\n');
+    assert.equal(again.stderr, 'gatehouse: the PostgreSQL store already holds data (1 keys, 1 sessions, 1 counters, 2 audit_events, 1 sync_objects, 1 sync_values, 1 mfa_totp, 1 oidc_models, 1 oidc_clients); copy only into an empty database\n');
   });
 
   it('answers bad input in one line: a direction it does not copy, postgres without a url, an unreachable server', async () => {

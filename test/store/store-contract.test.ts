@@ -7,7 +7,7 @@ import { postgresStore } from '../../store/postgres/index.js';
 import { sqliteStore } from '../../store/sqlite/index.js';
 import { housekeep } from '../../store/housekeeping.js';
 import { migrate } from '../../store/sqlite/migrations.js';
-import { KeyConflictError, StoreUnavailableError, type KeyRecord, type Store, type SyncJournalEntry, type SyncObjectRecord, type SyncRunRecord } from '../../store/types.js';
+import { KeyConflictError, OidcClientConflictError, StoreUnavailableError, type KeyRecord, type Store, type SyncJournalEntry, type SyncObjectRecord, type SyncRunRecord } from '../../store/types.js';
 import { schemaVersion } from '../../store/postgres/migrations.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { tempDir } from '../support/tmp.js';
@@ -125,10 +125,13 @@ for (const [name, open] of adapters) {
       await s.counters.increment('rate:1.2.3.4', 1000, 1, new Date(now.getTime() - 5000));
       await s.counters.useOnce('nonce:old', new Date(now.getTime() - 1), new Date(now.getTime() - 5000));
       await s.counters.increment('rate:5.6.7.8', 60_000, 1, now);
-      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2, activity: 0 });
+      await s.oidc.upsert({ model: 'AccessToken', id: 'gone', payload: {}, expiresAt: new Date(now.getTime() - 1) });
+      await s.oidc.upsert({ model: 'AccessToken', id: 'kept', payload: {}, expiresAt: new Date(now.getTime() + 60_000) });
+      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2, activity: 0, oidc: 1 });
+      assert.ok(await s.oidc.find('AccessToken', 'kept', now));
       assert.ok(await s.sessions.get('live', now));
       assert.equal(await s.counters.get('rate:5.6.7.8', now), 1);
-      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0, activity: 0 });
+      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0, activity: 0, oidc: 0 });
       await s.close();
     });
 
@@ -354,6 +357,47 @@ for (const [name, open] of adapters) {
       assert.deepEqual((await s.mfa.getTotp('g1'))?.sealedSecret, Buffer.from('g1'), 'nothing changed');
       await s.mfa.resealTotp([{ userKey: 'g1', sealedSecret: Buffer.from('new1') }, { userKey: 'g2', sealedSecret: Buffer.from('new2') }]);
       assert.deepEqual((await s.mfa.listTotp()).map((t) => t.sealedSecret.toString()), ['new1', 'new2']);
+      await s.close();
+    });
+
+    it('keeps the OpenID provider’s objects by model and id, uid and user code; consumes once; revokes a grant whole; hides expired ones', async () => {
+      const s = await open();
+      const now = new Date(9_000_000);
+      const later = new Date(now.getTime() + 60_000);
+      await s.oidc.upsert({ model: 'AuthorizationCode', id: 'c1', payload: { grantId: 'g1', accountId: 'a' }, grantId: 'g1', expiresAt: later });
+      await s.oidc.upsert({ model: 'RefreshToken', id: 'r1', payload: { grantId: 'g1' }, grantId: 'g1', expiresAt: later });
+      await s.oidc.upsert({ model: 'RefreshToken', id: 'r2', payload: { grantId: 'g2' }, grantId: 'g2', expiresAt: later });
+      await s.oidc.upsert({ model: 'Interaction', id: 'i1', payload: { uid: 'u1' }, uid: 'u1', expiresAt: later });
+      await s.oidc.upsert({ model: 'DeviceCode', id: 'd1', payload: { userCode: 'ABCD-EFGH' }, userCode: 'ABCD-EFGH', expiresAt: later });
+      await s.oidc.upsert({ model: 'Session', id: 'x', payload: {}, expiresAt: new Date(now.getTime() - 1) });
+      assert.deepEqual((await s.oidc.find('AuthorizationCode', 'c1', now))?.payload, { grantId: 'g1', accountId: 'a' });
+      assert.equal(await s.oidc.find('RefreshToken', 'c1', now), undefined, 'ids are per model');
+      assert.equal((await s.oidc.findByUid('Interaction', 'u1', now))?.id, 'i1');
+      assert.equal((await s.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH', now))?.id, 'd1');
+      assert.equal(await s.oidc.find('Session', 'x', now), undefined, 'an expired object is not found');
+      const first = new Date(now.getTime() + 1000);
+      await s.oidc.consume('AuthorizationCode', 'c1', first);
+      await s.oidc.consume('AuthorizationCode', 'c1', new Date(now.getTime() + 2000));
+      assert.equal((await s.oidc.find('AuthorizationCode', 'c1', now))?.consumedAt?.getTime(), first.getTime(), 'the first use is kept');
+      await s.oidc.revokeByGrantId('g1');
+      assert.equal(await s.oidc.find('AuthorizationCode', 'c1', now), undefined);
+      assert.equal(await s.oidc.find('RefreshToken', 'r1', now), undefined);
+      assert.ok(await s.oidc.find('RefreshToken', 'r2', now), 'another grant is untouched');
+      await s.oidc.destroy('RefreshToken', 'r2');
+      assert.equal(await s.oidc.find('RefreshToken', 'r2', now), undefined);
+      await s.close();
+    });
+
+    it('stores clients added by the CLI once per client_id', async () => {
+      const s = await open();
+      await s.oidcClients.add({ clientId: 'b', metadata: { client_id: 'b', redirect_uris: ['https://b/cb'] }, createdAt: new Date(1000) });
+      await s.oidcClients.add({ clientId: 'a', metadata: { client_id: 'a' }, createdAt: new Date(2000) });
+      await assert.rejects(s.oidcClients.add({ clientId: 'a', metadata: {}, createdAt: new Date() }), OidcClientConflictError);
+      assert.deepEqual((await s.oidcClients.list()).map((c) => c.clientId), ['a', 'b']);
+      assert.deepEqual((await s.oidcClients.get('b'))?.metadata, { client_id: 'b', redirect_uris: ['https://b/cb'] });
+      assert.equal(await s.oidcClients.remove('b'), true);
+      assert.equal(await s.oidcClients.remove('b'), false);
+      assert.equal(await s.oidcClients.get('b'), undefined);
       await s.close();
     });
   });
