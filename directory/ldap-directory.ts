@@ -1,8 +1,8 @@
 import type { Entry, Filter } from 'ldapts';
 import { Attribute, Change, ResultCodeError } from 'ldapts';
 import { bindFailureReason, changeFailureReason } from './ad-errors.js';
-import { ownAccount, parseUsername, validPassword, type ParsedUsername } from './credentials.js';
-import { byCertificate, byObjectGuid, bySam, byUpn, domainCrossRef, groupsBySid, rootDse } from './filters.js';
+import { ownAccount, parseUsername, validAltSecurityIdentity, validPassword, type ParsedUsername } from './credentials.js';
+import { byAltSecurityIdentities, byObjectGuid, bySam, byUpn, domainCrossRef, groupsBySid, rootDse } from './filters.js';
 import { guidFromBytes, guidToBytes } from './guid.js';
 import { unicodePwd } from './password-change.js';
 import { DcPool, DirectoryUnavailable, type DcState } from './pool.js';
@@ -178,8 +178,8 @@ export class LdapDirectory implements Directory {
       const bytes = guidToBytes(query.objectGuid);
       return bytes ? byObjectGuid(bytes) : null;
     }
-    const { upn, altSecurityIdentity } = query.certificate;
-    return byCertificate(upn && parseUsername(upn) ? upn : undefined, altSecurityIdentity && parseUsername(altSecurityIdentity) ? altSecurityIdentity : undefined);
+    const values = query.altSecurityIdentities.filter(validAltSecurityIdentity);
+    return values.length > 0 ? byAltSecurityIdentities(values) : null;
   }
 
   /**

@@ -2,7 +2,11 @@ import type { Router } from 'express';
 import { serviceIdentifier } from '../config/load.js';
 import { adfsEndpoints } from '../metadata/endpoints.js';
 import { deriveKey, SealedValues } from '../keys/sealing.js';
+import { CertificateValidator } from '../keys/certificate-validation.js';
+import { CrlChecker } from '../keys/revocation.js';
 import { BrowserSignIn } from './http/browser-signin.js';
+import { CertificateHop } from './http/certificate-hop.js';
+import { CERTIFICATE_PATH, certificateRouter } from './http/certificate-route.js';
 import { changePasswordRouter } from './http/change-password-route.js';
 import { Csrf } from './http/csrf.js';
 import { metadataRouter } from './http/metadata-routes.js';
@@ -40,11 +44,13 @@ export function buildServices(rt: Runtime) {
     lockout: extranetLockoutFromConfig(config.lockout, rt.store, rt.kek),
     throttle,
     secondFactor: mfaFromConfig(rt),
+    certificateMapping: config.certificateAuth.mapping,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
   const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
-  const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit });
+  const certificate = certificateSignIn(rt, branding, csrf.field);
+  const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit, certificate: certificate?.hop });
   const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
   const rateLimit = limits.guard(refusalPage(branding));
@@ -70,5 +76,20 @@ export function buildServices(rt: Runtime) {
     changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits, log: rt.log.child({ part: 'wstrust' }) }),
   ];
-  return { trusts, pipeline, sessions, tokens, routers };
+  return { trusts, pipeline, sessions, tokens, routers, certificateRouters: certificate ? [assetsRouter(), certificate.router] : undefined };
+}
+
+/**
+ * Certificate sign-in (config certificateAuth), when on: the hop between the two listeners and the
+ * certificate listener's route. Its origin is the public host name on the certificate port (AD FS:
+ * the same name, port 49443).
+ */
+function certificateSignIn(rt: Runtime, branding: Parameters<typeof certificateRouter>[0]['branding'], csrfField: string) {
+  const c = rt.config.certificateAuth;
+  if (!c.enabled) return undefined;
+  const main = new URL(rt.config.server.publicUrl);
+  const hop = new CertificateHop(rt.kek, { lifetimeMs: c.hopSeconds * 1000, mainOrigin: main.origin, certificateOrigin: `https://${main.hostname}:${c.port}`, path: CERTIFICATE_PATH });
+  const crl = new CrlChecker({ crlFiles: c.revocation.crlFiles, fetchTimeoutMs: c.revocation.fetchTimeoutMs, cacheMs: c.revocation.cacheMinutes * 60_000 });
+  const validator = new CertificateValidator({ failMode: c.revocation.failMode, revocation: c.revocation.mode === 'none' ? undefined : (cert, issuer) => crl.check(cert, issuer) });
+  return { hop, router: certificateRouter({ hop, validator, audit: rt.audit, branding, csrfField }) };
 }

@@ -18,17 +18,26 @@ export async function startGatehouse(config: Config, log: Logger, opts: RuntimeO
   const readiness: Readiness = { ready: false };
   const runtime = await createRuntime(config, log, opts);
   let server: Awaited<ReturnType<typeof listenHttps>>;
+  let certificateServer: Awaited<ReturnType<typeof listenHttps>> | undefined;
   try {
-    const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: buildServices(runtime).routers });
-    server = await listenHttps(app, {
-      host: config.server.listen.host,
-      port: config.server.listen.port,
+    const services = buildServices(runtime);
+    const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: services.routers });
+    const listening = {
       certFile: config.server.tls.certFile,
       keyFile: config.server.tls.keyFile,
       graceMs: config.server.shutdownGraceMs,
       readiness,
-      log,
-    });
+    };
+    server = await listenHttps(app, { ...listening, host: config.server.listen.host, port: config.server.listen.port, log });
+    // The certificate listener (AD FS certauth, port 49443): same certificate and host name, its own app.
+    if (services.certificateRouters) {
+      const certificateApp = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: services.certificateRouters });
+      const c = config.certificateAuth;
+      certificateServer = await listenHttps(certificateApp, { ...listening, host: c.host ?? config.server.listen.host, port: c.port, clientCaFiles: c.caFiles, log: log.child({ listener: 'certificate' }) }).catch(async (err: unknown) => {
+        await server.stop();
+        throw err;
+      });
+    }
   } catch (err) {
     await runtime.close();
     throw err;
@@ -39,7 +48,7 @@ export async function startGatehouse(config: Config, log: Logger, opts: RuntimeO
     server: server.server,
     runtime,
     async stop() {
-      await server.stop();
+      await Promise.all([server.stop(), certificateServer?.stop()]);
       await runtime.close();
     },
   };
