@@ -103,3 +103,27 @@ export async function download(url: string, timeoutMs: number, init: { method?: 
 function pemOrDer(bytes: Buffer): Uint8Array<ArrayBuffer> | string {
   return bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN') ? bytes.toString('latin1') : new Uint8Array(bytes);
 }
+
+type Check = (cert: X509Certificate, issuer: X509Certificate) => Promise<RevocationStatus>;
+
+/**
+ * The configured revocation method (certificateAuth.revocation.mode) as one check: CRL, OCSP, or
+ * both — OCSP first (one small answer), the CRL when OCSP gives none — or undefined for none.
+ */
+export function revocationCheck(mode: 'crl' | 'ocsp' | 'both' | 'none', crl: { check: Check }, ocsp: { check: Check }): Check | undefined {
+  switch (mode) {
+    case 'none':
+      return undefined;
+    case 'crl':
+      return (cert, issuer) => crl.check(cert, issuer);
+    case 'ocsp':
+      return (cert, issuer) => ocsp.check(cert, issuer);
+    case 'both':
+      return async (cert, issuer) => {
+        const first = await ocsp.check(cert, issuer);
+        if (first.status !== 'unknown') return first;
+        const second = await crl.check(cert, issuer);
+        return second.status !== 'unknown' ? second : { status: 'unknown', problem: `${first.problem}; ${second.problem}` };
+      };
+  }
+}

@@ -3,7 +3,8 @@ import { serviceIdentifier } from '../config/load.js';
 import { adfsEndpoints } from '../metadata/endpoints.js';
 import { deriveKey, SealedValues } from '../keys/sealing.js';
 import { CertificateValidator } from '../keys/certificate-validation.js';
-import { CrlChecker } from '../keys/revocation.js';
+import { OcspChecker } from '../keys/ocsp.js';
+import { CrlChecker, revocationCheck } from '../keys/revocation.js';
 import { BrowserSignIn } from './http/browser-signin.js';
 import { CertificateHop } from './http/certificate-hop.js';
 import { CERTIFICATE_PATH, certificateRouter } from './http/certificate-route.js';
@@ -89,7 +90,8 @@ function certificateSignIn(rt: Runtime, branding: Parameters<typeof certificateR
   if (!c.enabled) return undefined;
   const main = new URL(rt.config.server.publicUrl);
   const hop = new CertificateHop(rt.kek, { lifetimeMs: c.hopSeconds * 1000, mainOrigin: main.origin, certificateOrigin: `https://${main.hostname}:${c.port}`, path: CERTIFICATE_PATH });
-  const crl = new CrlChecker({ crlFiles: c.revocation.crlFiles, fetchTimeoutMs: c.revocation.fetchTimeoutMs, cacheMs: c.revocation.cacheMinutes * 60_000 });
-  const validator = new CertificateValidator({ failMode: c.revocation.failMode, revocation: c.revocation.mode === 'none' ? undefined : (cert, issuer) => crl.check(cert, issuer) });
+  const fetching = { fetchTimeoutMs: c.revocation.fetchTimeoutMs, cacheMs: c.revocation.cacheMinutes * 60_000 };
+  const revocation = revocationCheck(c.revocation.mode, new CrlChecker({ ...fetching, crlFiles: c.revocation.crlFiles }), new OcspChecker(fetching));
+  const validator = new CertificateValidator({ failMode: c.revocation.failMode, revocation });
   return { hop, router: certificateRouter({ hop, validator, audit: rt.audit, branding, csrfField }) };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +12,6 @@ import { createTestUser } from '../directory/helpers.js';
 import { freePort, startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { makeCrl, makeTestCa, makeUserCert, type TestCa, type UserCert } from '../support/pki.js';
 import { startTestRelyingParty } from '../support/test-rp.js';
-import { tempDir } from '../support/tmp.js';
 import { decode, readForm, WebClient } from '../support/web-client.js';
 
 const run = promisify(execFile);
@@ -45,7 +45,7 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
 
   before(async () => {
     bed = await getTestBed();
-    dir = await tempDir('gatehouse-cert-');
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-cert-'));
     userCa = await makeTestCa('Gatehouse Test User CA');
     const unknownCa = await makeTestCa('Gatehouse Unknown CA');
     await writeFile(join(dir, 'user-ca.pem'), userCa.certPem);
@@ -89,6 +89,7 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     await gh?.stop();
     await rp?.close();
     await new Promise<void>((resolve) => (crlServer ? crlServer.close(() => resolve()) : resolve()));
+    await rm(dir, { recursive: true, force: true });
   });
 
   const client = (cert?: UserCert) => new WebClient([gh.tlsCertPem], {}, cert);
