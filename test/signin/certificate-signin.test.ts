@@ -12,7 +12,7 @@ import { createTestUser } from '../directory/helpers.js';
 import { freePort, startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { makeCrl, makeTestCa, makeUserCert, type TestCa, type UserCert } from '../support/pki.js';
 import { startTestRelyingParty } from '../support/test-rp.js';
-import { decode, readForm, WebClient } from '../support/web-client.js';
+import { decode, postLogin, readForm, WebClient } from '../support/web-client.js';
 
 const run = promisify(execFile);
 const APP = 'urn:test:certificate-app';
@@ -241,6 +241,13 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     const res = await client(certs.alice).get(url.href);
     assert.equal(res.status, 400);
     assert.match(await res.text(), /expired or was already used/);
+  });
+
+  it('audits a password sign-in with its method too', async () => {
+    const alice = bed.users.alice!;
+    await postLogin(client(), gh.url, alice.upn, 'not her password', START);
+    const event = await lastSignin();
+    assert.deepEqual([event?.outcome, event?.details?.method], ['failure', 'password']);
   });
 
   it('answers the certificate listener only over a TLS handshake that asked for a certificate', async () => {
