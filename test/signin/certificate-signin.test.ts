@@ -245,7 +245,8 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
 
   it('audits a password sign-in with its method too', async () => {
     const alice = bed.users.alice!;
-    await postLogin(client(), gh.url, alice.upn, 'not her password', START);
+    const res = await postLogin(client(), gh.url, alice.upn, 'not her password', START);
+    assert.match(await res.text(), /Incorrect user ID or password/);
     const event = await lastSignin();
     assert.deepEqual([event?.outcome, event?.details?.method], ['failure', 'password']);
   });
