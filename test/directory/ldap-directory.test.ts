@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { LdapDirectory } from '../../directory/ldap-directory.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
 import { createTestUser, directoryFor, memoryLogger, sambaObjectGuidBase64 } from './helpers.js';
@@ -148,7 +149,8 @@ describe('findUser and identity', () => {
   });
 
   it('finds a user by one of the altSecurityIdentities values given, in any case, and no one by another value', async () => {
-    const value = 'X509:<I>DC=com,DC=example,CN=Test CA<S>DC=com,DC=example,CN=Users,CN=Mapped (one)';
+    // Unique per run: the test bed outlives a run, and two users with one value would be ambiguous.
+    const value = `X509:<I>DC=com,DC=example,CN=Test CA<S>DC=com,DC=example,CN=Users,CN=Mapped (${randomBytes(4).toString('hex')})`;
     const mapped = await createTestUser(bed, 'alt', { altSecurityIdentities: value });
     const found = await directory.findUser({ altSecurityIdentities: ['X509:<SKI>00ff', value.toUpperCase()] });
     assert.equal(found?.samAccountName, mapped.sam);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
@@ -60,7 +61,8 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
 
     const alice = bed.users.alice!;
     certs.alice = await makeUserCert(userCa, { subject: 'CN=Alice Anders,OU=Smart Cards,O=Corp', upn: alice.upn, crlUrl });
-    certs.mapped = await makeUserCert(userCa, { subject: 'CN=Mapped Person,OU=Smart Cards,O=Corp', crlUrl });
+    // The subject is unique per run: the test bed outlives a run, and two users mapped to one name would be ambiguous.
+    certs.mapped = await makeUserCert(userCa, { subject: `CN=Mapped Person ${randomBytes(4).toString('hex')},OU=Smart Cards,O=Corp`, crlUrl });
     certs.ski = await makeUserCert(userCa, { subject: 'CN=Key Mapped,O=Corp', crlUrl });
     certs.revoked = await makeUserCert(userCa, { subject: 'CN=Bob Revoked,O=Corp', upn: bed.users.bob!.upn, crlUrl });
     certs.unknownCa = await makeUserCert(unknownCa, { subject: 'CN=Alice Elsewhere,O=Corp', upn: alice.upn });
