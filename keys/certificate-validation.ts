@@ -71,7 +71,8 @@ export class CertificateValidator {
       return { ok: false, reason: 'certificate-purpose', detail: usages.length ? `EKU ${usages.join(' ')}` : 'no EKU' };
     }
     if (!this.opts.revocation) return { ok: true, der: leafDer, revocation: 'off' };
-    const unknown: string[] = [];
+    // Without its issuer (a chain cut short, e.g. on a resumed TLS session) the leaf cannot be checked: no answer, not "good".
+    const unknown: string[] = chain.length < 2 ? ['the issuer of the certificate is not known here'] : [];
     for (let i = 0; i + 1 < chain.length; i++) {
       const answer = await this.opts.revocation(chain[i]!, chain[i + 1]!);
       if (answer.status === 'revoked') return { ok: false, reason: 'certificate-revoked', detail: `${chain[i]!.subject.replace(/\n/g, ', ')} (${answer.source})` };

@@ -123,6 +123,8 @@ describe('revocation of user certificates: CRL and OCSP, soft and hard fail', ()
     assert.equal((await hard.validate(chain(certs.revoked))).ok, false);
     const refused = await hard.validate(chain(certs.unlisted));
     assert.equal(refused.ok === false && refused.reason, 'revocation-unavailable');
+    const alone = await hard.validate({ chain: [certs.good.certDer] });
+    assert.equal(alone.ok === false && alone.reason, 'revocation-unavailable', 'a leaf without its issuer is not taken as good');
     const accepted = await soft.validate(chain(certs.unlisted));
     assert.equal(accepted.ok && accepted.revocation, 'unchecked');
     assert.equal((await soft.validate(chain(certs.revoked))).ok, false, 'soft-fail still refuses a revoked certificate');
