@@ -106,6 +106,7 @@ function absolutePaths(c: Resolved<ParsedConfig>, baseDir: string): Resolved<Par
     store: { ...c.store, sqlitePath: abs(c.store.sqlitePath) },
     directory,
     mfa: { ...c.mfa, ...(c.mfa.external?.caFile ? { external: { ...c.mfa.external, caFile: abs(c.mfa.external.caFile) } } : {}) },
+    certificateAuth: { ...c.certificateAuth, caFiles: c.certificateAuth.caFiles.map(abs), revocation: { ...c.certificateAuth.revocation, crlFiles: c.certificateAuth.revocation.crlFiles.map(abs) } },
   };
 }
 

@@ -293,6 +293,34 @@ const lockout = z
   })
   .strict();
 
+/** Smart card / client-certificate sign-in (AD FS certificate authentication on its own TLS port). */
+const certificateAuth = z
+  .object({
+    enabled: z.boolean().default(false).describe('Offer "Sign in with a certificate" on the login page and listen on `port` for it.'),
+    host: z.string().optional().describe('Address the certificate listener binds; server.listen.host when absent.'),
+    port: z.number().int().min(1).max(65535).default(49443).describe('TCP port of the listener that asks for a client certificate, at the same host name as server.publicUrl (AD FS uses 49443).'),
+    caFiles: z.array(z.string().min(1)).default([]).describe('PEM files of the CAs that issue user certificates (roots and intermediates); relative to this file. Only chains ending at one of them sign in, and their names are the acceptable CAs the browser filters its certificates by.'),
+    mapping: z
+      .array(z.enum(['upn', 'altSecurityIdentities']))
+      .min(1)
+      .default(['upn', 'altSecurityIdentities'])
+      .describe('How a certificate names its AD user, tried in this order: upn = the UPN in the SAN otherName (1.3.6.1.4.1.311.20.2.3) is the userPrincipalName; altSecurityIdentities = the user carries X509:<I>issuer<S>subject, X509:<I>issuer<SR>serial, X509:<SKI>… or X509:<SHA1-PUKEY>… of this certificate (MS-PKCA 3.1.5.2.1.3).'),
+    revocation: z
+      .object({
+        mode: z.enum(['crl', 'ocsp', 'both', 'none']).default('crl').describe('How revocation is checked: crl = the CRL of the certificate’s distribution point (or crlFiles); ocsp = its AIA OCSP responder; both = OCSP, then CRL when OCSP gives no answer; none = not checked.'),
+        failMode: z.enum(['soft', 'hard']).default('hard').describe('When no revocation answer can be had (responder or CRL unreachable, stale): hard = refuse the sign-in; soft = accept it, audited as unchecked.'),
+        crlFiles: z.array(z.string().min(1)).default([]).describe('CRL files (PEM or DER) used for their issuers instead of downloading; relative to this file; re-read when the cached copy expires.'),
+        fetchTimeoutMs: duration('Time limit of one CRL download or OCSP request (ms).', 5000),
+        cacheMinutes: duration('Longest a downloaded CRL or OCSP answer is reused; never past its own nextUpdate.', 60),
+      })
+      .strict()
+      .default({ mode: 'crl', failMode: 'hard', crlFiles: [], fetchTimeoutMs: 5000, cacheMinutes: 60 }),
+    hopSeconds: duration('How long the hop from the login page to the certificate listener, and the result back, stay usable (s).', 300),
+  })
+  .strict()
+  // With no CA given, OpenSSL would fall back to no trust anchor at all, or an operator might expect the system's public CAs: neither signs anyone in.
+  .refine((c) => !c.enabled || c.caFiles.length > 0, { message: 'certificate sign-in needs caFiles: the CAs that issue user certificates', path: ['caFiles'] });
+
 const rateLimit = z
   .object({
     perAddressPerMinute: z.number().int().min(0).default(600).describe('Credential-bearing requests (login and change-password form posts, WS-Trust) one client address may send per minute before it is answered 429 with Retry-After, across every node sharing the store; 0: off. Parsing and a directory bind are the work an unauthenticated client can make us do.'),
@@ -492,6 +520,7 @@ export const configSchema = z
     corporateNetwork,
     lockout: lockout.default(lockout.parse({})),
     rateLimit: rateLimit.default(rateLimit.parse({})),
+    certificateAuth: certificateAuth.default(certificateAuth.parse({})),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level of the JSON log on stdout.') })
       .strict()

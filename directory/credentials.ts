@@ -45,6 +45,14 @@ export function validPassword(password: unknown): password is string {
   return typeof password === 'string' && password.length > 0 && password.length <= MAX_PASSWORD_LENGTH && !password.includes('\0');
 }
 
+/**
+ * An altSecurityIdentities value worth a search: `X509:<…>…`, bounded, no control characters. It
+ * comes from a certificate's names, which its issuer chose; the filter escapes it all the same.
+ */
+export function validAltSecurityIdentity(value: string): boolean {
+  return value.startsWith('X509:<') && value.length <= 1024 && !control.test(value);
+}
+
 /** The typed name, trimmed, when it can be an account's name at all. */
 export function typedUsername(username: unknown): string | undefined {
   if (typeof username !== 'string') return undefined;

@@ -170,7 +170,8 @@ export class FileDirectory implements Directory {
     if ('upn' in query) found = this.byUpn(query.upn);
     else if ('sam' in query) found = this.bySam(query.sam);
     else if ('objectGuid' in query) found = this.users.find((u) => parseObjectGuid(u.objectGuid) === parseObjectGuid(query.objectGuid));
-    else found = query.certificate.upn ? this.byUpn(query.certificate.upn) : undefined;
+    // The file directory holds no altSecurityIdentities: a certificate maps there by its UPN only.
+    else found = undefined;
     return found ? this.toUser(found) : null;
   }
 

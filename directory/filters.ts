@@ -23,14 +23,9 @@ export function bySam(sam: string): Filter {
   return userWith(new EqualityFilter({ attribute: 'sAMAccountName', value: sam }));
 }
 
-/** Certificate mapping: SAN UPN → userPrincipalName, or an explicit altSecurityIdentities value. */
-export function byCertificate(upn: string | undefined, altSecurityIdentity: string | undefined): Filter | null {
-  const conditions: Filter[] = [];
-  if (upn) conditions.push(new EqualityFilter({ attribute: 'userPrincipalName', value: upn }));
-  if (altSecurityIdentity) conditions.push(new EqualityFilter({ attribute: 'altSecurityIdentities', value: altSecurityIdentity }));
-  if (conditions.length === 0) return null;
-  const [only] = conditions;
-  return userWith(conditions.length === 1 && only ? only : new OrFilter({ filters: conditions }));
+/** Certificate mapping: a user whose altSecurityIdentities holds one of `values` (each escaped, RFC 4515). */
+export function byAltSecurityIdentities(values: string[]): Filter {
+  return userWith(new OrFilter({ filters: values.map((value) => new EqualityFilter({ attribute: 'altSecurityIdentities', value })) }));
 }
 
 /** Groups whose objectSid is one of `sids` (binary), to name the SIDs of tokenGroups. */

@@ -1,8 +1,8 @@
 import type { Entry, Filter } from 'ldapts';
 import { Attribute, Change, ResultCodeError } from 'ldapts';
 import { bindFailureReason, changeFailureReason } from './ad-errors.js';
-import { ownAccount, parseUsername, validPassword, type ParsedUsername } from './credentials.js';
-import { byCertificate, bySam, byUpn, domainCrossRef, groupsBySid, isUser, rootDse } from './filters.js';
+import { ownAccount, parseUsername, validAltSecurityIdentity, validPassword, type ParsedUsername } from './credentials.js';
+import { byAltSecurityIdentities, bySam, byUpn, domainCrossRef, groupsBySid, isUser, rootDse } from './filters.js';
 import { guidFromBytes, guidToBytes } from './guid.js';
 import { unicodePwd } from './password-change.js';
 import { GroupNames } from './group-names.js';
@@ -218,8 +218,8 @@ export class LdapDirectory implements Directory {
   private filterFor(query: Exclude<UserQuery, { objectGuid: string }>): Filter | null {
     if ('upn' in query) return parseUsername(query.upn) ? byUpn(query.upn) : null;
     if ('sam' in query) return parseUsername(query.sam) ? bySam(query.sam) : null;
-    const { upn, altSecurityIdentity } = query.certificate;
-    return byCertificate(upn && parseUsername(upn) ? upn : undefined, altSecurityIdentity && parseUsername(altSecurityIdentity) ? altSecurityIdentity : undefined);
+    const values = query.altSecurityIdentities.filter(validAltSecurityIdentity);
+    return values.length > 0 ? byAltSecurityIdentities(values) : null;
   }
 
   /**

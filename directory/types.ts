@@ -65,8 +65,8 @@ export type UserQuery =
   | { upn: string }
   | { sam: string }
   | { objectGuid: string }
-  /** Certificate mapping: the SAN UPN, or an altSecurityIdentities value such as `X509:<I>…<S>…`. */
-  | { certificate: { upn?: string; altSecurityIdentity?: string } };
+  /** Certificate mapping (MS-PKCA 3.1.5.2.1.3): the user carrying any of these altSecurityIdentities values, e.g. `X509:<SKI>…`. */
+  | { altSecurityIdentities: string[] };
 
 export interface DcHealth {
   dc: string;

@@ -33,6 +33,8 @@ export interface CertificateOptions {
   dnsNames?: string[];
   ipAddresses?: string[];
   serverAuth?: boolean;
+  /** Further extensions as they are (user certificates: SAN UPN, client-auth EKU, CRL distribution point). */
+  extensions?: x509.Extension[];
 }
 
 /** SHA-1 thumbprint, hex upper-case: the form AD FS and Entra show certificates by. */
@@ -56,7 +58,7 @@ function extensionsFor(opts: CertificateOptions): x509.Extension[] {
   if (opts.serverAuth) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
   const names = [...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(opts.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value }))];
   if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-  return extensions;
+  return [...extensions, ...(opts.extensions ?? [])];
 }
 
 /**

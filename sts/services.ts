@@ -2,7 +2,12 @@ import type { Router } from 'express';
 import { serviceIdentifier } from '../config/load.js';
 import { adfsEndpoints } from '../metadata/endpoints.js';
 import { deriveKey, SealedValues } from '../keys/sealing.js';
+import { CertificateValidator } from '../keys/certificate-validation.js';
+import { OcspChecker } from '../keys/ocsp.js';
+import { CrlChecker, revocationCheck } from '../keys/revocation.js';
 import { BrowserSignIn } from './http/browser-signin.js';
+import { CertificateHop } from './http/certificate-hop.js';
+import { CERTIFICATE_PATH, certificateRouter } from './http/certificate-route.js';
 import { changePasswordRouter } from './http/change-password-route.js';
 import { Csrf } from './http/csrf.js';
 import { metadataRouter } from './http/metadata-routes.js';
@@ -43,11 +48,13 @@ export function buildServices(rt: Runtime) {
     secondFactor: mfaFromConfig(rt),
     timer: rt.metrics.signInTimer,
     userRereadMs: config.session.userRereadSeconds * 1000,
+    certificateMapping: config.certificateAuth.mapping,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
   const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
-  const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit });
+  const certificate = certificateSignIn(rt, branding, csrf.field);
+  const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit, certificate: certificate?.hop });
   const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
   const rateLimit = limits.guard(refusalPage(branding));
@@ -74,5 +81,21 @@ export function buildServices(rt: Runtime) {
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits, log: rt.log.child({ part: 'wstrust' }) }),
     ...(config.oidc.enabled ? [buildOidc(rt, { pipeline, signIn, sessions, cookie, trusts, branding, rateLimit })] : []),
   ];
-  return { trusts, pipeline, sessions, tokens, routers };
+  return { trusts, pipeline, sessions, tokens, routers, certificateRouters: certificate ? [assetsRouter(), certificate.router] : undefined };
+}
+
+/**
+ * Certificate sign-in (config certificateAuth), when on: the hop between the two listeners and the
+ * certificate listener's route. Its origin is the public host name on the certificate port (AD FS:
+ * the same name, port 49443).
+ */
+function certificateSignIn(rt: Runtime, branding: Parameters<typeof certificateRouter>[0]['branding'], csrfField: string) {
+  const c = rt.config.certificateAuth;
+  if (!c.enabled) return undefined;
+  const main = new URL(rt.config.server.publicUrl);
+  const hop = new CertificateHop(rt.kek, { lifetimeMs: c.hopSeconds * 1000, mainOrigin: main.origin, certificateOrigin: `https://${main.hostname}:${c.port}`, path: CERTIFICATE_PATH });
+  const fetching = { fetchTimeoutMs: c.revocation.fetchTimeoutMs, cacheMs: c.revocation.cacheMinutes * 60_000 };
+  const revocation = revocationCheck(c.revocation.mode, new CrlChecker({ ...fetching, crlFiles: c.revocation.crlFiles }), new OcspChecker(fetching));
+  const validator = new CertificateValidator({ failMode: c.revocation.failMode, revocation });
+  return { hop, router: certificateRouter({ hop, validator, audit: rt.audit, branding, csrfField }) };
 }

@@ -34,22 +34,32 @@ export async function startGatehouse(config: Config, log: Logger, opts: StartOpt
   };
   const runtime = await createRuntime(config, log, opts);
   let server: Awaited<ReturnType<typeof listenHttps>>;
+  let certificateServer: Awaited<ReturnType<typeof listenHttps>> | undefined;
   let ops: Operations;
   try {
     ops = await startOperations(runtime);
-    const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: buildServices(runtime).routers });
-    server = await listenHttps(app, {
-      host: config.server.listen.host,
-      port: config.server.listen.port,
+    const services = buildServices(runtime);
+    const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: services.routers });
+    const listening = {
       certFile: config.server.tls.certFile,
       keyFile: config.server.tls.keyFile,
       graceMs: config.server.shutdownGraceMs,
       readiness,
-      log,
-    }).catch(async (err: unknown) => {
+    };
+    const stopOps = async (err: unknown) => {
       await ops.stop();
       throw err;
-    });
+    };
+    server = await listenHttps(app, { ...listening, host: config.server.listen.host, port: config.server.listen.port, log }).catch(stopOps);
+    // The certificate listener (AD FS certauth, port 49443): same certificate and host name, its own app.
+    if (services.certificateRouters) {
+      const certificateApp = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: services.certificateRouters });
+      const c = config.certificateAuth;
+      certificateServer = await listenHttps(certificateApp, { ...listening, host: c.host ?? config.server.listen.host, port: c.port, clientCaFiles: c.caFiles, log: log.child({ listener: 'certificate' }) }).catch(async (err: unknown) => {
+        await server.stop();
+        return stopOps(err);
+      });
+    }
   } catch (err) {
     await runtime.close();
     throw err;
@@ -61,7 +71,7 @@ export async function startGatehouse(config: Config, log: Logger, opts: StartOpt
     runtime,
     ops,
     async stop() {
-      await server.stop();
+      await Promise.all([server.stop(), certificateServer?.stop()]);
       await ops.stop();
       await runtime.close();
     },

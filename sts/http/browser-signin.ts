@@ -9,6 +9,7 @@ import { sendPage, type Branding } from '../ui/layout.js';
 import { loginPage } from '../ui/login-page.js';
 import { enrolmentPage, secondFactorPage } from '../ui/mfa-page.js';
 import { failureText } from '../ui/texts.js';
+import { RESULT_FIELD, type CertificateHop } from './certificate-hop.js';
 import type { Csrf } from './csrf.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -33,7 +34,7 @@ export function changePasswordLink(username: string | undefined, returnUrl: stri
  */
 export class BrowserSignIn {
   constructor(
-    private readonly deps: { pipeline: SignInPipeline; cookie: SessionCookie; csrf: Csrf; branding: Branding; audit: Audit },
+    private readonly deps: { pipeline: SignInPipeline; cookie: SessionCookie; csrf: Csrf; branding: Branding; audit: Audit; certificate?: CertificateHop | undefined },
   ) {}
 
   /**
@@ -59,6 +60,15 @@ export class BrowserSignIn {
         return undefined;
       }
       presented = { kind: 'second-factor', flow: body.MfaFlow, code: body.Code };
+    } else if (req.method === 'POST' && RESULT_FIELD in body && this.deps.certificate) {
+      const token = body[this.deps.csrf.field];
+      const result = (await this.deps.csrf.verify(req, token)) ? this.deps.certificate.openResult(body[RESULT_FIELD], resumeUrl, token) : undefined;
+      if (!result) {
+        await this.deps.audit.record({ type: 'request.rejected', outcome: 'failure', reason: 'certificate-result', relyingParty: sr.trust.identifier, clientIp: sr.clientIp, details: { method: 'certificate' } });
+        this.showLogin(res, resumeUrl, sr, { error: this.deps.branding.texts['certificate.expired'], status: 400 });
+        return undefined;
+      }
+      presented = { kind: 'certificate', ...result };
     }
     // The MFA page's post reads the session too: a step-up records MFA in the session it upgrades.
     const live = (presented.kind === 'nothing' && !sr.fresh) || presented.kind === 'second-factor' ? await this.deps.cookie.current(req) : undefined;
@@ -134,6 +144,7 @@ export class BrowserSignIn {
         error: p.error,
         relyingPartyName: sr.trust.name,
         changePasswordUrl: p.changePasswordUrl,
+        certificateUrl: this.deps.certificate?.link(action, this.deps.csrf.issue(res.req, res)),
       }),
       { status: p.status ?? 200, ...formTargets(sr) },
     );

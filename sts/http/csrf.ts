@@ -21,9 +21,11 @@ export class Csrf {
 
   /** A fresh token for a form about to be rendered; sets the browser cookie when missing. */
   issue(req: Request, res: Response): string {
-    let browser = readCookie(req, COOKIE);
+    // A page may carry several tokens (the login form and the certificate link): one new cookie per response.
+    let browser = (res.locals.csrfBrowser as string | undefined) ?? readCookie(req, COOKIE);
     if (!browser || !/^[A-Za-z0-9_-]{43}$/.test(browser)) {
       browser = randomBytes(32).toString('base64url');
+      res.locals.csrfBrowser = browser;
       // Lax: the login form is reached by a top-level redirect from the relying party.
       setCookie(res, COOKIE, browser, { sameSite: 'lax' });
     }

@@ -20,9 +20,16 @@ export async function listenHttps(app: Express, opts: {
   graceMs: number;
   readiness: Readiness;
   log: Logger;
+  /**
+   * The certificate listener: ask every client for a certificate issued under these CA files (their
+   * names are the acceptable-CA list the browser filters by) and let OpenSSL verify it against them
+   * only; a failed verification still completes the handshake so the page can say why.
+   */
+  clientCaFiles?: string[];
 }): Promise<RunningServer> {
-  const [cert, key] = await Promise.all([readFile(opts.certFile), readFile(opts.keyFile)]);
-  const server = createServer({ cert, key, minVersion: 'TLSv1.2' }, app);
+  const [cert, key, ...clientCas] = await Promise.all([readFile(opts.certFile), readFile(opts.keyFile), ...(opts.clientCaFiles ?? []).map((f) => readFile(f))]);
+  const clientAuth = opts.clientCaFiles ? { requestCert: true, rejectUnauthorized: false, ca: clientCas } : {};
+  const server = createServer({ cert, key, minVersion: 'TLSv1.2', ...clientAuth }, app);
   // Slowloris guard: a client must send its headers promptly.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;

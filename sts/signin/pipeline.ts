@@ -3,6 +3,7 @@ import type { ChangePasswordResult, Directory } from '../../directory/types.js';
 import type { Audit } from '../../health/audit.js';
 import type { AddressThrottle } from './address-throttle.js';
 import type { SignInTimer } from '../../health/metrics.js';
+import { checkCertificate, type CertificateFailure, type CertificateMapping } from './certificate.js';
 import type { ExtranetLockout } from './extranet-lockout.js';
 import type { FlowState } from './mfa/flow.js';
 import type { MfaPrompt } from './mfa/provider.js';
@@ -12,7 +13,7 @@ import type { SessionData } from './session.js';
 import { SessionUsers } from './session-user.js';
 import { AuthMethod, type Authentication, type Presented, type SignInRequest } from './types.js';
 
-export type SignInFailure = PasswordFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable' | SecondFactorFailure;
+export type SignInFailure = PasswordFailure | CertificateFailure | 'method-unavailable' | 'session-user-gone' | 'session-account-unusable' | SecondFactorFailure;
 /** Why a second factor ended the attempt (sts/signin/second-factor.ts): the user starts again at the password. */
 export type SecondFactorFailure = 'mfa-expired' | 'mfa-denied' | 'mfa-unavailable' | 'mfa-too-many' | 'mfa-required';
 export type ChangePasswordFailure = Exclude<ChangePasswordResult, { ok: true }>['reason'];
@@ -79,6 +80,8 @@ export class SignInPipeline {
       timer?: SignInTimer;
       /** session.userRereadSeconds in ms: how old the SSO re-issue's read of the user may be. */
       userRereadMs: number;
+      /** certificateAuth.mapping: how a certificate names its user, in order. */
+      certificateMapping?: readonly CertificateMapping[];
     },
   ) {
     this.sessionUsers = new SessionUsers(deps.directory, deps.userRereadMs);
@@ -136,6 +139,12 @@ export class SignInPipeline {
       if (result.reason === 'password-expired' || result.reason === 'must-change-password') return { kind: 'needs-password-change', reason: result.reason, username };
       return { kind: 'needs-credentials', method: 'password', error: result.reason, username };
     }
+    if (presented.kind === 'certificate') {
+      const result = await this.withCertificate(req, presented);
+      if (!result.ok) return { kind: 'needs-credentials', method: 'password', error: result.reason };
+      walk.auth = result.auth;
+      return undefined;
+    }
     const tooOld = session && req.maxAgeMinutes !== undefined && Date.now() - Date.parse(session.instant) > req.maxAgeMinutes * 60_000;
     if (session && !req.fresh && !tooOld) {
       const result = await this.fromSession(req, session);
@@ -181,6 +190,29 @@ export class SignInPipeline {
     };
     this.sessionUsers.remember(result.user);
     await this.record(req, 'success', result.user.upn, undefined, attemptDetails(result));
+    return { ok: true, auth };
+  }
+
+  /**
+   * The certificate first factor (sts/signin/certificate.ts); its method is TLS client
+   * (`urn:ietf:rfc:2246`, the wauth AD FS understands for it, ENTRA.md §2.1; as the statement method §2.7 lists it unconfirmed), which the token's AuthenticationMethod and
+   * authnmethodsreferences carry. A certificate sign-in is never persistent (no KMSI box on its way).
+   */
+  private async withCertificate(req: SignInRequest, presented: Extract<Presented, { kind: 'certificate' }>): Promise<MethodResult> {
+    const result = await checkCertificate(this.deps, presented.der, this.deps.certificateMapping ?? ['upn', 'altSecurityIdentities']);
+    const details = { method: 'certificate', thumbprint: result.names.thumbprint, revocation: presented.revocation, ...(result.ok ? { mappedBy: result.mappedBy } : {}) };
+    if (!result.ok) {
+      await this.record(req, 'failure', result.upn ?? `certificate:${result.names.thumbprint}`, result.reason, details);
+      return { ok: false, reason: result.reason };
+    }
+    const auth: Authentication = {
+      user: result.user,
+      methods: [AuthMethod.tlsClient],
+      instant: new Date(),
+      insideCorporateNetwork: this.insideCorporateNetwork(req.clientIp),
+      persistent: false,
+    };
+    await this.record(req, 'success', result.user.upn, undefined, details);
     return { ok: true, auth };
   }
 

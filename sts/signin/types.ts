@@ -47,9 +47,11 @@ export interface Authentication {
   persistent: boolean;
 }
 
-/** What the user has presented in this request: nothing yet, a password typed into a form or a WS-Trust message, or the MFA page's answer. */
+/** What the user has presented in this request: nothing yet, a password typed into a form or a WS-Trust message, the MFA page's answer, or a certificate. */
 export type Presented =
   | { kind: 'nothing' }
   | { kind: 'password'; username: unknown; password: unknown; persistent: boolean }
   /** `flow`: the sealed flow the page carried; `code`: what the user typed (absent for a push approved elsewhere). */
-  | { kind: 'second-factor'; flow: unknown; code: unknown };
+  | { kind: 'second-factor'; flow: unknown; code: unknown }
+  /** A client certificate the certificate listener validated (chain, EKU, revocation), DER. */
+  | { kind: 'certificate'; der: Buffer; revocation: 'good' | 'unchecked' | 'off' };

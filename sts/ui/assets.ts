@@ -26,6 +26,7 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;border:0;border-radius:.25rem
 .error{background:#fef2f2;border:1px solid #b91c1c;color:#7f1d1d;padding:.75rem;border-radius:.25rem}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}.logo{max-height:3rem}.help{color:#374151;font-size:.9rem}
 .posting .manual{display:none}img.qr{display:block;margin:.5rem auto;image-rendering:pixelated}code{font-size:1.05rem;letter-spacing:.05em}iframe.cleanup{width:0;height:0;border:0;position:absolute}
+.alternative a{display:block;margin-top:.75rem;padding:.65rem;border:1px solid var(--accent);border-radius:.25rem;text-align:center;color:var(--accent);font-weight:600;text-decoration:none}
 `;
 
 export const STYLE_CSS = brandless;

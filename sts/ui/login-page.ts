@@ -12,6 +12,8 @@ export interface LoginPageInput {
   relyingPartyName: string;
   /** Shown with an expired / must-change answer: the update-password page for this user. */
   changePasswordUrl?: string | undefined;
+  /** The certificate listener's link for this sign-in, when certificate sign-in is on. */
+  certificateUrl?: string | undefined;
 }
 
 /**
@@ -35,6 +37,7 @@ ${p.changePasswordUrl ? `<p><a href="${escapeHtml(p.changePasswordUrl)}" id="cha
 <label class="check"><input type="checkbox" name="Kmsi" value="true"> ${escapeHtml(b.texts['login.keepSignedIn'])}</label>
 <button type="submit" id="submitButton">${escapeHtml(b.texts['login.submit'])}</button>
 </form>
+${p.certificateUrl ? `<p class="alternative"><a href="${escapeHtml(p.certificateUrl)}" id="certificateLink">${escapeHtml(b.texts['login.certificate'])}</a></p>` : ''}
 ${b.helpText ? `<p class="help">${escapeHtml(b.helpText)}</p>` : ''}`;
   return page(b, b.signInTitle, body);
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../config/load.js';
+import type { CertificateRefusal } from '../../keys/certificate-validation.js';
 import type { ChangePasswordFailure, SignInFailure } from '../signin/pipeline.js';
 
 /*
@@ -30,9 +31,22 @@ const failures: Record<`failure.${SignInFailure}`, string> = {
   'failure.mfa-unavailable': 'Additional verification is not available right now, so you cannot be signed in. Try again later, or contact your help desk.',
   'failure.mfa-too-many': 'Too many wrong verification codes. Wait a few minutes, then sign in again.',
   'failure.mfa-required': 'This application needs additional verification, which this sign-in method cannot provide.',
+  'failure.certificate-not-mapped': 'Your certificate is valid but is not linked to an account here. Contact your help desk, or sign in with your password.',
 };
 
 // AD FS's update-password page words; an unknown user reads like a wrong password, as on the login page.
+/** The certificate listener's refusals (keys/certificate-validation.ts), each on its own page. */
+const certificateRefusals: Record<`certificate.${CertificateRefusal}`, string> = {
+  'certificate.no-certificate': 'No certificate was presented. Insert your smart card or choose a certificate when your browser asks, then try again.',
+  'certificate.certificate-untrusted': 'Your certificate was not issued by a certification authority this service trusts.',
+  'certificate.certificate-expired': 'Your certificate has expired. Ask your help desk for a new one.',
+  'certificate.certificate-not-yet-valid': 'Your certificate is not valid yet. Check the date and time of your device, or try again later.',
+  'certificate.certificate-purpose': 'Your certificate cannot be used to sign in (it is not a client authentication or smart card logon certificate).',
+  'certificate.certificate-invalid': 'Your certificate could not be verified.',
+  'certificate.certificate-revoked': 'Your certificate has been revoked. Ask your help desk for a new one.',
+  'certificate.revocation-unavailable': 'Whether your certificate has been revoked cannot be checked right now. Try again in a few minutes, or sign in with your password.',
+};
+
 const changeFailures: Record<`password.failure.${ChangePasswordFailure}`, string> = {
   'password.failure.bad-password': wrong,
   'password.failure.no-such-user': wrong,
@@ -101,8 +115,13 @@ export const defaultTexts = {
   'device.aborted': 'The sign-in on your device was cancelled.',
   'oidc.errorTitle': 'Sign-in failed',
   'oidc.error': 'The application’s sign-in request could not be completed. Return to the application and try again.',
+  'login.certificate': 'Sign in with a certificate',
+  'certificate.title': 'Certificate sign-in',
+  'certificate.expired': 'This sign-in link expired or was already used. Go back to the application and sign in again.',
+  'certificate.backToSignIn': 'Back to sign-in',
   ...failures,
   ...changeFailures,
+  ...certificateRefusals,
 };
 
 export type TextKey = keyof typeof defaultTexts;
@@ -117,3 +136,5 @@ export function resolveTexts(overrides: Record<string, string>, configFile: stri
 }
 
 export const failureText = (texts: Texts, reason: SignInFailure): string => texts[`failure.${reason}`];
+
+export const certificateRefusalText = (texts: Texts, reason: CertificateRefusal): string => texts[`certificate.${reason}`];

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'ldapts';
 import { promisify } from 'node:util';
 import { ldapDirectory } from '../../config/schema.js';
 import { createDirectory as createConfiguredDirectory, type DirectoryOptions } from '../../directory/index.js';
 import { LdapDirectory, type LdapDirectoryOptions } from '../../directory/ldap-directory.js';
 import type { Directory } from '../../directory/types.js';
+import { createUser, type FixtureSpec, type FixtureUser } from '../ad/fixtures.js';
 import type { TestBed } from '../ad/testbed.js';
 
 const run = promisify(execFile);
@@ -52,4 +55,19 @@ export async function sambaObjectGuidBase64(bed: TestBed, sam: string): Promise<
   const script = 'from samba.dcerpc import misc; from samba.ndr import ndr_pack; import base64,sys; print(base64.b64encode(ndr_pack(misc.GUID(sys.argv[1]))).decode())';
   const packed = await run('/usr/bin/python3', ['-c', script, guid]);
   return { guid, base64: packed.stdout.trim() };
+}
+
+/**
+ * A fresh enabled user of the calling test (name `prefix` + random hex) with extra attributes set
+ * at creation, e.g. altSecurityIdentities for certificate mapping; made as the domain admin.
+ */
+export async function createTestUser(bed: TestBed, prefix: string, attrs: Record<string, string | Buffer> = {}, expected: FixtureSpec['expected'] = 'ok', userAccountControl?: number): Promise<FixtureUser> {
+  const admin = new Client({ url: bed.ldapsUrl, tlsOptions: { ca: bed.caCertPem }, timeout: 10_000 });
+  try {
+    await admin.bind(bed.admin.dn, bed.admin.password);
+    const sam = `${prefix}${randomBytes(3).toString('hex')}`;
+    return await createUser({ client: admin, baseDn: bed.baseDn, realm: bed.realm }, { key: sam, sam, expected, attrs, ...(userAccountControl !== undefined ? { userAccountControl } : {}) }, undefined, bed.ldapsUrl, bed.caCertPem);
+  } finally {
+    await admin.unbind();
+  }
 }

@@ -1,8 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { LdapDirectory } from '../../directory/ldap-directory.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
-import { directoryFor, memoryLogger, sambaObjectGuidBase64 } from './helpers.js';
+import { createTestUser, directoryFor, memoryLogger, sambaObjectGuidBase64 } from './helpers.js';
 
 let bed: TestBed;
 let directory: LdapDirectory;
@@ -99,7 +100,7 @@ describe('bad input never authenticates or matches', () => {
       assert.ok(result.ok === false && (result.reason === 'no-such-user' || result.reason === 'invalid-input'), JSON.stringify(result));
       assert.equal(await directory.findUser({ upn: name }), null);
       assert.equal(await directory.findUser({ sam: name }), null);
-      assert.equal(await directory.findUser({ certificate: { upn: name, altSecurityIdentity: name } }), null);
+      assert.equal(await directory.findUser({ altSecurityIdentities: [name, `X509:<SKI>${name}`] }), null);
     });
   }
 
@@ -147,9 +148,14 @@ describe('findUser and identity', () => {
     assert.equal(found?.samAccountName, 'jose');
   });
 
-  it('finds a user by certificate UPN', async () => {
-    const found = await directory.findUser({ certificate: { upn: user('bob').upn } });
-    assert.equal(found?.samAccountName, 'bob');
+  it('finds a user by one of the altSecurityIdentities values given, in any case, and no one by another value', async () => {
+    // Unique per run: the test bed outlives a run, and two users with one value would be ambiguous.
+    const value = `X509:<I>DC=com,DC=example,CN=Test CA<S>DC=com,DC=example,CN=Users,CN=Mapped (${randomBytes(4).toString('hex')})`;
+    const mapped = await createTestUser(bed, 'alt', { altSecurityIdentities: value });
+    const found = await directory.findUser({ altSecurityIdentities: ['X509:<SKI>00ff', value.toUpperCase()] });
+    assert.equal(found?.samAccountName, mapped.sam);
+    assert.equal(await directory.findUser({ altSecurityIdentities: [`${value}x`, 'X509:<SKI>*'] }), null);
+    assert.equal(await directory.findUser({ altSecurityIdentities: ['not-x509', ''] }), null);
   });
 
   it('lists nested groups: alice is in GH Staff and, through it, in GH All', async () => {

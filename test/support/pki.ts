@@ -1,5 +1,6 @@
-import type { KeyObject } from 'node:crypto';
 import { derToPem, generateCertificate, type CertificateIssuer } from '../../keys/certificate.js';
+import * as x509 from '@peculiar/x509';
+import { webcrypto, type KeyObject } from 'node:crypto';
 
 /**
  * Certificates for tests, all made by keys/certificate.ts (@peculiar/x509): a throwaway CA, TLS
@@ -72,4 +73,44 @@ export async function makeTestCert(commonName = 'Gatehouse Test Signing'): Promi
     thumbprint: cert.thumbprint,
     base64Der: cert.certificateDer.toString('base64'),
   };
+}
+
+/** A user's sign-in certificate (smart card style) and its key, PEM, as a TLS client presents them. */
+export interface UserCert {
+  certPem: string;
+  keyPem: string;
+  certDer: Buffer;
+  /** Hex, as the certificate encodes it (what a CRL entry names). */
+  serial: string;
+}
+
+/**
+ * A client certificate issued by `ca`: client-auth (and smart card logon) EKU unless `eku` says
+ * otherwise, the UPN in the SAN otherName 1.3.6.1.4.1.311.20.2.3 when given, an http CRL
+ * distribution point and an OCSP responder (AIA) when given.
+ */
+export async function makeUserCert(ca: TestCa, p: { subject: string; upn?: string; crlUrl?: string; ocspUrl?: string; eku?: string[] }): Promise<UserCert> {
+  const extensions: x509.Extension[] = [new x509.ExtendedKeyUsageExtension(p.eku ?? [x509.ExtendedKeyUsage.clientAuth, '1.3.6.1.4.1.311.20.2.2'])];
+  if (p.upn) extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'upn', value: p.upn }]));
+  if (p.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([p.crlUrl]));
+  if (p.ocspUrl) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: p.ocspUrl }));
+  const cert = await generateCertificate({ subject: p.subject, issuer: ca, validityDays: VALIDITY_DAYS, keyBits: 2048, extensions });
+  return { certPem: derToPem(cert.certificateDer), keyPem: keyPemOf(cert.privateKey), certDer: cert.certificateDer, serial: new x509.X509Certificate(new Uint8Array(cert.certificateDer)).serialNumber };
+}
+
+/** A CRL of `ca` revoking these serials, valid from now for `hours` (negative: one already stale), DER. */
+export async function makeCrl(ca: TestCa, revokedSerials: string[], hours = 24): Promise<Buffer> {
+  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', ca.privateKey.export({ type: 'pkcs8', format: 'der' }), alg, false, ['sign']);
+  const caCert = new x509.X509Certificate(new Uint8Array(ca.certificateDer));
+  const now = Date.now();
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: caCert.subjectName.toJSON(),
+    thisUpdate: new Date(Math.min(now, now + hours * 3_600_000) - 3_600_000),
+    nextUpdate: new Date(now + hours * 3_600_000),
+    entries: revokedSerials.map((serialNumber) => ({ serialNumber, revocationDate: new Date(now - 60_000) })),
+    signingKey: signingKey as never,
+    signingAlgorithm: alg,
+  });
+  return Buffer.from(crl.rawData);
 }

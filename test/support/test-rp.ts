@@ -15,6 +15,8 @@ const SAML = 'urn:oasis:names:tc:SAML:1.0:assertion';
 export async function startTestRelyingParty(idpCertPem: () => string) {
   const tls = await makeLocalhostTls();
   const signIns: string[] = [];
+  /** The signed AuthenticationStatement's AuthenticationMethod of each sign-in, in order. */
+  const methods: string[] = [];
   const cleanups: string[] = [];
   const app = express();
   app.post('/wsfed', express.urlencoded({ extended: false, limit: '1mb' }), (req, res) => {
@@ -29,8 +31,10 @@ export async function startTestRelyingParty(idpCertPem: () => string) {
     if (!verifier.checkSignature(assertionXml)) return void res.status(400).send('bad signature');
     const signed = new DOMParser().parseFromString(verifier.getSignedReferences()[0]!, 'text/xml');
     const name = signed.getElementsByTagNameNS(SAML, 'NameIdentifier')[0]?.textContent ?? '';
+    const method = signed.getElementsByTagNameNS(SAML, 'AuthenticationStatement')[0]?.getAttribute('AuthenticationMethod') ?? '';
     signIns.push(name);
-    res.type('html').send(`<!doctype html><html lang="en"><head><title>App</title></head><body><h1 id="app-signed-in">Signed in to the app</h1><p id="app-user">${name.replace(/[<&]/g, '')}</p></body></html>`);
+    methods.push(method);
+    res.type('html').send(`<!doctype html><html lang="en"><head><title>App</title></head><body><h1 id="app-signed-in">Signed in to the app</h1><p id="app-user">${name.replace(/[<&]/g, '')}</p><p id="app-method">${method.replace(/[<&]/g, '')}</p></body></html>`);
   });
   app.get('/wsfed', (req, res) => {
     if (req.query.wa !== 'wsignoutcleanup1.0') return void res.status(400).send('unsupported');
@@ -45,6 +49,7 @@ export async function startTestRelyingParty(idpCertPem: () => string) {
     replyUrl: `${url}/wsfed`,
     certPem: tls.certPem,
     signIns,
+    methods,
     cleanups,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

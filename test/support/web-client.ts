@@ -14,8 +14,10 @@ export class WebClient {
     caPems: string[],
     /** Sent with every request (e.g. a forged X-Forwarded-For). */
     private readonly headers: Record<string, string> = {},
+    /** A client certificate and key (PEM) offered to any server that asks for one. */
+    clientCertificate?: { certPem: string; keyPem: string },
   ) {
-    this.agent = new Agent({ connect: { ca: caPems } });
+    this.agent = new Agent({ connect: { ca: caPems, ...(clientCertificate ? { cert: clientCertificate.certPem, key: clientCertificate.keyPem } : {}) } });
   }
 
   async get(url: string): Promise<Response> {
