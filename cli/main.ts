@@ -10,6 +10,7 @@ import { configOption } from './options.js';
 import { serveCommand } from './serve.js';
 import { storeCommand } from './store.js';
 import { syncCommand } from './sync.js';
+import { trustCommand } from './trust.js';
 
 const program = new Command('gatehouse').description('AD FS-style federation server for Active Directory and Microsoft Entra ID');
 
@@ -67,6 +68,7 @@ program.addCommand(syncCommand());
 program.addCommand(federationCommand());
 program.addCommand(storeCommand());
 program.addCommand(lockoutCommand());
+program.addCommand(trustCommand());
 
 try {
   await program.parseAsync();

@@ -174,7 +174,8 @@ const saml = z
   })
   .strict();
 
-const trust = z
+/** One relying-party trust; exported so a trust added from metadata (metadata/trust-admin.ts) gets the same defaults and checks. */
+export const trust = z
   .object({
     identifier: z.string().min(1).describe('The relying party’s identifier (wtrealm / AppliesTo / SAML audience).'),
     name: z.string().min(1).describe('Display name, shown on sign-out and in audit events.'),
@@ -188,6 +189,17 @@ const trust = z
     allowWsTrustFromExtranet: z.boolean().default(true).describe('Allow it also from outside corporateNetwork (AD FS extranet policy); false keeps password spraying off the internet.'),
     signOutUrl: z.url().optional().describe('Where wsignoutcleanup1.0 is sent at sign-out; the first reply URL when absent.'),
     saml: saml.optional().describe('SAML 2.0 service provider settings: present for a party that signs in over SAML 2.0 (AD FS SAML endpoints and certificates).'),
+  })
+  .strict();
+
+/** Relying-party trusts added from metadata (`gatehouse trust add --metadata`), kept in the store. */
+const partnerMetadata = z
+  .object({
+    reloadSeconds: z.number().int().min(1).max(30).default(30).describe('How often every node re-reads the trusts added, changed or removed with `gatehouse trust` (they take effect within this time, no restart).'),
+    refreshMinutes: z.number().int().min(1).default(1440).describe('How often a trust added from a metadata URL is fetched again, by one node (a lease in the store); a failed fetch is logged and audited and the trust kept as it was (AD FS trust monitoring: once a day).'),
+    timeoutMs: duration('Time limit of one metadata fetch (ms).', 10_000),
+    maxBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024).describe('Largest metadata document accepted (bytes).'),
+    caFile: z.string().optional().describe('PEM CA bundle to trust for metadata URLs (an internal CA); system CAs when absent.'),
   })
   .strict();
 
@@ -331,6 +343,7 @@ export const configSchema = z
     keys,
     entra: entra.default(entra.parse({})),
     trusts: z.array(trust).default([]).describe('Relying parties other than Entra.'),
+    partnerMetadata: partnerMetadata.default(partnerMetadata.parse({})).describe('Relying-party trusts added at run time from their metadata (`gatehouse trust`).'),
     session: session.default(session.parse({})),
     branding: branding.default(branding.parse({})),
     corporateNetwork,

@@ -1,5 +1,5 @@
 import { memorySyncStore } from './memory-sync.js';
-import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type SessionRecord, type Store } from './types.js';
+import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type SessionRecord, type Store, type StoredTrust } from './types.js';
 
 /** As the SQL stores' unique indexes: one active and one next key per use. */
 function assertUniqueState(all: KeyRecord[]): void {
@@ -16,6 +16,7 @@ export function memoryStore(): Store {
   const keys = new Map<string, KeyRecord>();
   const sessions = new Map<string, SessionRecord>();
   const counters = new Map<string, { value: number; expiresAt: number }>();
+  const trusts = new Map<string, StoredTrust>();
 
   const live = (key: string, now: number) => {
     const c = counters.get(key);
@@ -141,6 +142,27 @@ export function memoryStore(): Store {
     counters: counterStore,
     activity: activityStore,
     sync: memorySyncStore(),
+    trusts: {
+      async list() {
+        return [...trusts.values()].sort((a, b) => a.id.localeCompare(b.id)).map((t) => structuredClone(t));
+      },
+      async get(id) {
+        const t = trusts.get(id);
+        return t && structuredClone(t);
+      },
+      async put(t) {
+        const stored = { ...structuredClone(t), version: (trusts.get(t.id)?.version ?? 0) + 1 };
+        trusts.set(t.id, stored);
+        return structuredClone(stored);
+      },
+      async setRefresh(id, refresh) {
+        const t = trusts.get(id);
+        if (t) t.lastRefresh = { ...refresh };
+      },
+      async delete(id) {
+        return trusts.delete(id);
+      },
+    },
     async close() {},
   };
 }

@@ -6,10 +6,12 @@ import { auditFromConfig, type Audit } from '../health/audit.js';
 import { entraLinkFromConfig } from '../federation/certificates.js';
 import { rolloverFor, signingKeyOptions } from '../keys/from-config.js';
 import { keepKeys, KeyRing } from '../keys/key-ring.js';
+import { keepTrusts } from '../metadata/keep-trusts.js';
 import { ensureActiveSigningKey } from '../keys/signing-keys.js';
 import { HOUSEKEEPING_INTERVAL_MS, housekeep } from '../store/housekeeping.js';
 import { openStore, type Store } from '../store/index.js';
 import { joinFarm } from './farm.js';
+import { TrustRegistry } from './trusts/trust.js';
 
 /** Everything a request handler may need, built once at start from the config. */
 export interface Runtime {
@@ -24,6 +26,10 @@ export interface Runtime {
   keyCycle: () => Promise<void>;
   /** `keys.keyEncryptionKey`; every purpose's key (private keys, cookies, CSRF, pseudonyms) is derived from it (keys/sealing.ts). */
   kek: Buffer;
+  /** Every relying-party trust: the config's, and those added from metadata, re-read every `partnerMetadata.reloadSeconds`. */
+  trusts: TrustRegistry;
+  /** Refreshes due metadata (lease holder) and re-reads the stored trusts now, as the timer does. */
+  trustCycle: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const rollover = rolloverFor(config, store, entra.link, now);
     const keeper = keepKeys({ store, ring, rollover, intervalMs: config.keys.refreshSeconds * 1000, log: log.child({ part: 'keys' }), now });
     void keeper.cycle();
+    const trusts = TrustRegistry.fromConfig(config);
+    const trustKeeper = keepTrusts({ store, registry: trusts, settings: config.partnerMetadata, log: log.child({ part: 'trusts' }), now });
+    // Stored trusts are in place before the first request.
+    await trustKeeper.cycle();
     const cleanLog = log.child({ part: 'housekeeping' });
     const clean = () => housekeep(store).then((n) => n.sessions + n.counters > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
     const cleaner = setInterval(() => void clean(), HOUSEKEEPING_INTERVAL_MS);
@@ -59,8 +69,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       keys: ring,
       keyCycle: keeper.cycle,
       kek: keyOpts.kek,
+      trusts,
+      trustCycle: trustKeeper.cycle,
       async close() {
         clearInterval(cleaner);
+        await trustKeeper.stop();
         await keeper.stop();
         await farm?.stop();
         await entra.close();

@@ -16,7 +16,6 @@ import { extranetLockoutFromConfig } from './signin/extranet-lockout.js';
 import { SignInPipeline } from './signin/pipeline.js';
 import { SsoSessions } from './signin/session.js';
 import { TokenService } from './tokens/token-service.js';
-import { TrustRegistry } from './trusts/trust.js';
 import { assetsRouter } from './ui/assets.js';
 import { resolveTexts } from './ui/texts.js';
 
@@ -26,7 +25,7 @@ import { resolveTexts } from './ui/texts.js';
  */
 export function buildServices(rt: Runtime) {
   const { config } = rt;
-  const trusts = TrustRegistry.fromConfig(config);
+  const trusts = rt.trusts;
   const branding = { ...config.branding, texts: resolveTexts(config.branding.texts, config.file) };
   const throttle = new AddressThrottle(rt.store.counters, { failedPerAddress: config.rateLimit.failedPerAddress, failedWindowMs: config.rateLimit.failedWindowMinutes * 60_000, bannedAddresses: config.rateLimit.bannedAddresses });
   const pipeline = new SignInPipeline({

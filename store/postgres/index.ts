@@ -4,6 +4,7 @@ import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow,
 import { KeyConflictError, StoreUnavailableError, type Store } from '../types.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { postgresSyncStore } from './sync.js';
+import { postgresTrustStore } from './trusts.js';
 
 export interface PostgresOptions {
   url: string;
@@ -244,6 +245,7 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
       },
     },
     sync: postgresSyncStore(db),
+    trusts: postgresTrustStore(db),
     async close() {
       await pool.end();
     },

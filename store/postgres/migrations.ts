@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
+import { trustsTable } from '../trust-schema.js';
 
 /**
  * The PostgreSQL schema, versioned like SQLite's (store/sqlite/migrations.ts) and append only: a
@@ -47,6 +48,8 @@ const migrations: string[] = [
    CREATE TABLE sync_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);`,
   ONE_ACTIVE_ONE_NEXT,
   accountActivityTable({ time: 'BIGINT' }),
+  // Relying-party trusts added from metadata at run time (gatehouse trust add).
+  trustsTable({ int: 'BIGINT' }),
 ];
 
 export const LATEST_VERSION = migrations.length;

@@ -6,6 +6,7 @@ import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow,
 import { KeyConflictError, type Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { sqliteSyncStore } from './sync.js';
+import { sqliteTrustStore } from './trusts.js';
 
 /** The unique indexes keys_one_active / keys_one_next (migration 5) refused a second active or next key of a use. */
 function uniqueKeyState<T>(k: { id: string; status: string }, write: () => T): T {
@@ -173,6 +174,7 @@ export function sqliteStore(path: string): Store {
       },
     },
     sync: sqliteSyncStore(db),
+    trusts: sqliteTrustStore(db),
     async close() {
       db.close();
     },

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
+import { trustsTable } from '../trust-schema.js';
 
 /**
  * Versioned schema changes, applied in order inside one transaction each. Append only: a released
@@ -81,6 +82,8 @@ const migrations: string[] = [
   ONE_ACTIVE_ONE_NEXT,
   // Extranet smart lockout (sts/signin/extranet-lockout.ts): familiar addresses and last failures per account.
   accountActivityTable({ time: 'INTEGER' }),
+  // Relying-party trusts added from metadata at run time (gatehouse trust add).
+  trustsTable({ int: 'INTEGER' }),
 ];
 
 export const SQLITE_LATEST = migrations.length;

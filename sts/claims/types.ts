@@ -27,6 +27,7 @@ export const ClaimType = {
 export const NameIdFormat = {
   unspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
   persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  transient: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
   email: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
 } as const;
 

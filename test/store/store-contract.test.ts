@@ -305,6 +305,30 @@ for (const [name, open] of adapters) {
       assert.equal(await s.sync.acquireLease('sync.run', 'h1', t(6000), t(5500)), true, 'free again after release');
       await s.close();
     });
+
+    it('adds a trust at version 1, replaces it by id at version 2, records a refresh without touching it, and deletes it', async () => {
+      const s = await open();
+      const trust = {
+        id: 'https://sp.example.org/metadata',
+        trust: { identifier: 'https://sp.example.org/metadata', name: 'SP', replyUrls: ['https://sp.example.org/acs'], saml: { sign: 'assertion' } },
+        source: { kind: 'url' as const, url: 'https://sp.example.org/metadata' },
+        options: { allowIdpInitiated: true },
+        metadata: '<EntityDescriptor/>',
+        validUntil: new Date(9_000_000),
+        lastRefresh: { at: new Date(5_000), ok: true, message: 'fetched' },
+        updatedAt: new Date(5_000),
+      };
+      assert.equal((await s.trusts.put(trust)).version, 1);
+      assert.deepEqual(await s.trusts.get(trust.id), { ...trust, version: 1 });
+      const replaced = { ...trust, trust: { ...trust.trust, name: 'SP 2' }, validUntil: undefined, updatedAt: new Date(6_000) };
+      assert.equal((await s.trusts.put(replaced)).version, 2);
+      await s.trusts.setRefresh(trust.id, { at: new Date(7_000), ok: false, message: 'HTTP 503' });
+      assert.deepEqual(await s.trusts.list(), [{ ...replaced, version: 2, lastRefresh: { at: new Date(7_000), ok: false, message: 'HTTP 503' } }]);
+      assert.equal(await s.trusts.delete(trust.id), true);
+      assert.equal(await s.trusts.delete(trust.id), false);
+      assert.deepEqual(await s.trusts.list(), []);
+      await s.close();
+    });
   });
 }
 
