@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
+import { auditCommand } from './audit.js';
 import { doctorCommand } from './doctor.js';
 import { federationCommand } from './federation.js';
 import { initCommand } from './init.js';
@@ -69,6 +70,7 @@ program.addCommand(federationCommand());
 program.addCommand(storeCommand());
 program.addCommand(lockoutCommand());
 program.addCommand(trustCommand());
+program.addCommand(auditCommand());
 
 try {
   await program.parseAsync();

@@ -76,6 +76,7 @@ function absolutePaths(c: Resolved<ParsedConfig>, baseDir: string): Resolved<Par
     server: { ...c.server, tls: { certFile: abs(c.server.tls.certFile), keyFile: abs(c.server.tls.keyFile) } },
     store: { ...c.store, sqlitePath: abs(c.store.sqlitePath) },
     directory,
+    audit: { ...c.audit, ...(c.audit.file ? { file: abs(c.audit.file) } : {}) },
     partnerMetadata: { ...c.partnerMetadata, ...(c.partnerMetadata.caFile ? { caFile: abs(c.partnerMetadata.caFile) } : {}) },
   };
 }

@@ -203,6 +203,14 @@ const partnerMetadata = z
   })
   .strict();
 
+/** The audit log (README "Audit log"): every event in the store, and as JSON lines in a file when set. */
+const audit = z
+  .object({
+    file: z.string().optional().describe('File the audit events are appended to, one JSON object per line with its event id (for a SIEM); relative to this file; none when absent. SIGHUP reopens it after log rotation.'),
+    retentionDays: z.number().int().min(1).default(90).describe('Days audit events are kept in the store; older ones are purged by the housekeeping every node runs (with expired sessions, replay markers and counters).'),
+  })
+  .strict();
+
 const entra = z
   .object({
     enabled: z.boolean().default(true).describe('Add Microsoft Entra ID (urn:federation:MicrosoftOnline) as a relying party with the Office 365 rules.'),
@@ -343,6 +351,7 @@ export const configSchema = z
     keys,
     entra: entra.default(entra.parse({})),
     trusts: z.array(trust).default([]).describe('Relying parties other than Entra.'),
+    audit: audit.default(audit.parse({})).describe('Audit events: who signed in, tokens issued, failures, lockouts, key, trust and federation changes, sync runs (`gatehouse audit`).'),
     partnerMetadata: partnerMetadata.default(partnerMetadata.parse({})).describe('Relying-party trusts added at run time from their metadata (`gatehouse trust`).'),
     session: session.default(session.parse({})),
     branding: branding.default(branding.parse({})),

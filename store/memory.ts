@@ -13,6 +13,7 @@ function assertUniqueState(all: KeyRecord[]): void {
 /** In-process store for unit tests: the same contract as SQLite, nothing persisted. */
 export function memoryStore(): Store {
   const audit: AuditEvent[] = [];
+  let auditIds = 0;
   const keys = new Map<string, KeyRecord>();
   const sessions = new Map<string, SessionRecord>();
   const counters = new Map<string, { value: number; expiresAt: number }>();
@@ -78,13 +79,27 @@ export function memoryStore(): Store {
   return {
     audit: {
       async append(event) {
-        audit.push({ ...event, id: audit.length + 1 });
+        audit.push({ ...event, id: ++auditIds });
       },
       async recent(limit, filter) {
         return audit
           .filter((e) => (!filter?.type || e.type === filter.type) && (!filter?.user || e.user === filter.user))
           .reverse()
           .slice(0, limit);
+      },
+      async search(f) {
+        const users = f.users?.map((u) => u.toLowerCase());
+        return audit
+          .filter((e) => (!users?.length || users.includes(e.user?.toLowerCase() ?? '')) && (!f.types?.length || f.types.includes(e.type)))
+          .filter((e) => (!f.since || e.at >= f.since) && (!f.until || e.at < f.until) && (f.afterId === undefined || e.id! > f.afterId))
+          .reverse()
+          .slice(0, f.limit);
+      },
+      async deleteBefore(before) {
+        const kept = audit.filter((e) => e.at >= before);
+        const n = audit.length - kept.length;
+        audit.splice(0, audit.length, ...kept);
+        return n;
       },
     },
     keys: {

@@ -33,6 +33,23 @@ export interface AuditStore {
   append(event: AuditEvent): Promise<void>;
   /** Newest first. */
   recent(limit: number, filter?: { type?: string; user?: string }): Promise<AuditEvent[]>;
+  /**
+   * `gatehouse audit search|tail`: events matching every given condition, newest first, at most
+   * `limit`. `users` matches any of the names (a UPN, compared case-insensitively, or its pseudonym);
+   * `types` any of the types; `since` inclusive, `until` exclusive; `afterId` only newer events.
+   */
+  search(filter: AuditSearch): Promise<AuditEvent[]>;
+  /** Removes events older than `before` (the retention, store/housekeeping.ts); returns how many. */
+  deleteBefore(before: Date): Promise<number>;
+}
+
+export interface AuditSearch {
+  users?: string[] | undefined;
+  types?: string[] | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  afterId?: number | undefined;
+  limit: number;
 }
 
 export type KeyUse = 'signing' | 'decrypting';

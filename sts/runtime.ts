@@ -57,14 +57,15 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     // Stored trusts are in place before the first request.
     await trustKeeper.cycle();
     const cleanLog = log.child({ part: 'housekeeping' });
-    const clean = () => housekeep(store).then((n) => n.sessions + n.counters > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
+    const clean = () => housekeep(store, new Date(), config.audit.retentionDays).then((n) => n.sessions + n.counters + n.activity + n.audit > 0 && cleanLog.info(n, 'purged expired sessions, counters, account activity and audit events past the retention'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
+    const audit = auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek);
     const cleaner = setInterval(() => void clean(), HOUSEKEEPING_INTERVAL_MS);
     cleaner.unref();
     return {
       config,
       log,
       store,
-      audit: auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek),
+      audit,
       directory,
       keys: ring,
       keyCycle: keeper.cycle,

@@ -39,7 +39,7 @@ export function buildServices(rt: Runtime) {
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
   const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
   const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit });
-  const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
+  const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config), audit: rt.audit });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
   const rateLimit = limits.guard(refusalPage(branding));
   const ban = limits.banGuard(refusalPage(branding));

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
-import { trustsTable } from '../trust-schema.js';
+import { AUDIT_BY_TIME, trustsTable } from '../shared-schema.js';
 
 /**
  * The PostgreSQL schema, versioned like SQLite's (store/sqlite/migrations.ts) and append only: a
@@ -50,6 +50,7 @@ const migrations: string[] = [
   accountActivityTable({ time: 'BIGINT' }),
   // Relying-party trusts added from metadata at run time (gatehouse trust add).
   trustsTable({ int: 'BIGINT' }),
+  AUDIT_BY_TIME,
 ];
 
 export const LATEST_VERSION = migrations.length;

@@ -1,5 +1,5 @@
 import { refreshToJson, trustFromRow, trustValues, type TrustRow } from '../rows.js';
-import { upsertTrust } from '../trust-schema.js';
+import { upsertTrust } from '../shared-schema.js';
 import type { TrustStore } from '../types.js';
 import type { Db } from './index.js';
 

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { trimActivity } from '../activity-schema.js';
 import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow, type ActivityRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, type Store } from '../types.js';
+import { auditSearchQuery } from '../shared-schema.js';
 import { migrate } from './migrations.js';
 import { sqliteSyncStore } from './sync.js';
 import { sqliteTrustStore } from './trusts.js';
@@ -34,6 +35,7 @@ export function sqliteStore(path: string): Store {
     auditRecent: db.prepare(
       'SELECT * FROM audit_events WHERE (@type IS NULL OR type = @type) AND (@user IS NULL OR user = @user) ORDER BY id DESC LIMIT @limit',
     ),
+    auditExpire: db.prepare('DELETE FROM audit_events WHERE at < ?'),
     keyList: db.prepare('SELECT * FROM keys WHERE (@use IS NULL OR use = @use) ORDER BY created_at, id'),
     keyGet: db.prepare('SELECT * FROM keys WHERE id = ?'),
     keyPut: db.prepare(
@@ -79,6 +81,13 @@ export function sqliteStore(path: string): Store {
       },
       async recent(limit, filter) {
         return (q.auditRecent.all({ type: filter?.type ?? null, user: filter?.user ?? null, limit }) as AuditRow[]).map(auditFromRow);
+      },
+      async search(filter) {
+        const { sql, params } = auditSearchQuery(filter, () => '?', 'user');
+        return (db.prepare(sql).all(...params) as AuditRow[]).map(auditFromRow);
+      },
+      async deleteBefore(before) {
+        return q.auditExpire.run(before.getTime()).changes;
       },
     },
     keys: {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
-import { trustsTable } from '../trust-schema.js';
+import { AUDIT_BY_TIME, trustsTable } from '../shared-schema.js';
 
 /**
  * Versioned schema changes, applied in order inside one transaction each. Append only: a released
@@ -84,6 +84,7 @@ const migrations: string[] = [
   accountActivityTable({ time: 'INTEGER' }),
   // Relying-party trusts added from metadata at run time (gatehouse trust add).
   trustsTable({ int: 'INTEGER' }),
+  AUDIT_BY_TIME,
 ];
 
 export const SQLITE_LATEST = migrations.length;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { refreshToJson, trustFromRow, trustValues, type TrustRow } from '../rows.js';
-import { upsertTrust } from '../trust-schema.js';
+import { upsertTrust } from '../shared-schema.js';
 import type { TrustStore } from '../types.js';
 
 /** Relying-party trusts added from metadata, in the SQLite file. */

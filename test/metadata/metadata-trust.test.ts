@@ -13,7 +13,7 @@ import type { Store } from '../../store/types.js';
 import { TrustRegistry } from '../../sts/trusts/trust.js';
 import { samlifySpMetadata, startMetadataServer } from '../support/sp-metadata.js';
 
-const log = createLogger('silent' as 'fatal');
+const log = createLogger('silent');
 const rejects = (p: Promise<unknown>, pattern: RegExp) => assert.rejects(p, (err: unknown) => err instanceof MetadataRefused && pattern.test(err.message));
 
 describe('trusts added from metadata, kept in the store and refreshed', () => {

@@ -125,10 +125,41 @@ for (const [name, open] of adapters) {
       await s.counters.increment('rate:1.2.3.4', 1000, 1, new Date(now.getTime() - 5000));
       await s.counters.useOnce('nonce:old', new Date(now.getTime() - 1), new Date(now.getTime() - 5000));
       await s.counters.increment('rate:5.6.7.8', 60_000, 1, now);
-      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2, activity: 0 });
+      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2, activity: 0, audit: 0 });
       assert.ok(await s.sessions.get('live', now));
       assert.equal(await s.counters.get('rate:5.6.7.8', now), 1);
-      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0, activity: 0 });
+      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0, activity: 0, audit: 0 });
+      await s.close();
+    });
+
+    it('purges audit events older than the retention with the expired sessions, and keeps the newer ones', async () => {
+      const s = await open();
+      const now = new Date(100 * 86_400_000);
+      await s.audit.append({ at: new Date(now.getTime() - 91 * 86_400_000), type: 'signin', outcome: 'failure', user: 'old@corp.example.com' });
+      await s.audit.append({ at: new Date(now.getTime() - 89 * 86_400_000), type: 'signin', outcome: 'success', user: 'new@corp.example.com' });
+      await s.sessions.create({ id: 'old', user: 'a', createdAt: now, expiresAt: new Date(now.getTime() - 1), data: {} });
+      assert.deepEqual(await housekeep(s, now, 90), { sessions: 1, counters: 0, activity: 0, audit: 1 });
+      assert.deepEqual((await s.audit.recent(10)).map((e) => e.user), ['new@corp.example.com']);
+      assert.equal(await s.sessions.get('old', new Date(0)), undefined, 'the expired session row is gone, not just hidden');
+      await s.close();
+    });
+
+    it('searches audit events by user in any case, type, time range and id, newest first within the limit', async () => {
+      const s = await open();
+      const at = (min: number) => new Date(Date.UTC(2026, 11, 1, 8, min));
+      await s.audit.append({ at: at(0), type: 'signin', outcome: 'failure', user: 'Alice@corp.example.com', reason: 'bad-password' });
+      await s.audit.append({ at: at(1), type: 'signin', outcome: 'success', user: 'alice@corp.example.com' });
+      await s.audit.append({ at: at(2), type: 'token.issued', outcome: 'success', user: 'alice@corp.example.com' });
+      await s.audit.append({ at: at(3), type: 'signin', outcome: 'failure', user: 'unresolved:0123456789ab' });
+      await s.audit.append({ at: at(4), type: 'signin', outcome: 'success', user: 'bob@corp.example.com' });
+      const users = (events: { user?: string | undefined; at: Date }[]) => events.map((e) => `${e.user}@${e.at.getUTCMinutes()}`);
+      assert.deepEqual(users(await s.audit.search({ users: ['ALICE@corp.example.com'], limit: 10 })), ['alice@corp.example.com@2', 'alice@corp.example.com@1', 'Alice@corp.example.com@0']);
+      assert.deepEqual(users(await s.audit.search({ users: ['alice@corp.example.com', 'unresolved:0123456789ab'], types: ['signin'], limit: 10 })), ['unresolved:0123456789ab@3', 'alice@corp.example.com@1', 'Alice@corp.example.com@0']);
+      assert.deepEqual(users(await s.audit.search({ since: at(1), until: at(3), limit: 10 })), ['alice@corp.example.com@2', 'alice@corp.example.com@1'], 'since inclusive, until exclusive');
+      assert.deepEqual(users(await s.audit.search({ limit: 2 })), ['bob@corp.example.com@4', 'unresolved:0123456789ab@3']);
+      const [third] = await s.audit.search({ since: at(2), until: at(3), limit: 1 });
+      assert.deepEqual(users(await s.audit.search({ afterId: third!.id, limit: 10 })), ['bob@corp.example.com@4', 'unresolved:0123456789ab@3']);
+      assert.deepEqual(await s.audit.search({ users: ['carol@corp.example.com'], limit: 10 }), []);
       await s.close();
     });
 
