@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.js';
-import { auditLine } from '../health/audit.js';
+import { auditLine } from '../health/audit-file.js';
 import { eventIdOf } from '../health/audit-events.js';
 import { searchAudit, searchFor } from '../health/audit-query.js';
 import { openStore, type Store } from '../store/index.js';
@@ -67,7 +67,7 @@ const filters = (c: Command) =>
   c
     .option(...configOption)
     .option('--user <upn>', 'events of this user (a UPN in any case; also the pseudonym a mistyped or unknown name was recorded as)')
-    .option('--event <type|id>', 'one event type or event id (README "Audit log"), e.g. signin, 1001, lockout')
+    .option('--event <type|id>', 'one event type or event id (README "Audit log"), e.g. signin, 8001, lockout')
     .option('--since <time>', 'from this time: ISO date/time or an age (15m, 2h, 7d)')
     .option('--until <time>', 'before this time')
     .option('--json', 'one JSON object per line, as the audit.file sink writes');

@@ -13,5 +13,5 @@ export async function serveCommand(opts: { config: string }): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   // logrotate's postrotate: the audit JSON-lines file (audit.file) is opened again under its name.
-  process.on('SIGHUP', () => running.runtime.audit.reopen());
+  process.on('SIGHUP', () => running.runtime.reopenAuditFile());
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/load.js';
 import type { AuditEvent, AuditSearch, AuditStore } from '../store/types.js';
-import { auditFor } from './audit.js';
+import { parseKeyEncryptionKey } from '../keys/keystore.js';
+import { auditFromConfig } from './audit.js';
 import { eventNamed, kindOf, storedTypesOf } from './audit-events.js';
 import { createLogger } from './log.js';
 
@@ -30,18 +31,19 @@ export function parseWhen(value: string, now = new Date()): Date {
  * becomes (health/audit.ts typedName), so `--user` finds failed sign-ins with a mistyped or
  * unknown name too.
  */
-export function searchFor(config: Pick<Config, 'keys' | 'federation' | 'audit'>, store: AuditStore, q: AuditQuery, now = new Date()): { search: AuditSearch; keep: (e: AuditEvent) => boolean } {
-  const type = q.event === undefined ? undefined : eventNamed(q.event);
-  const pseudonyms = auditFor(config, store, createLogger('silent'), { file: false });
+export function searchFor(config: Pick<Config, 'keys' | 'federation'>, store: AuditStore, q: AuditQuery, now = new Date()): { search: AuditSearch; keep: (e: AuditEvent) => boolean } {
+  const named = q.event === undefined ? undefined : eventNamed(q.event);
+  const type = named?.type;
+  const pseudonyms = auditFromConfig(config, store, createLogger('silent'), parseKeyEncryptionKey(config.keys.keyEncryptionKey));
   const users = q.user === undefined ? undefined : [...new Set([q.user.trim(), pseudonyms.typedName(q.user), pseudonyms.typedName(q.user.toLowerCase())])];
   return {
     search: { users, types: type === undefined ? undefined : storedTypesOf(type), since: q.since ? parseWhen(q.since, now) : undefined, until: q.until ? parseWhen(q.until, now) : undefined, limit: q.limit },
     // A lockout is a signin event with the lockout's reason; a signin asked for is any signin.
-    keep: (e) => type === undefined || type === 'signin' || kindOf(e).type === type,
+    keep: (e) => type === undefined || ((type === 'signin' || kindOf(e).type === type) && (named?.outcome === undefined || e.outcome === named.outcome)),
   };
 }
 
-export async function searchAudit(config: Pick<Config, 'keys' | 'federation' | 'audit'>, store: AuditStore, q: AuditQuery, now = new Date()): Promise<AuditEvent[]> {
+export async function searchAudit(config: Pick<Config, 'keys' | 'federation'>, store: AuditStore, q: AuditQuery, now = new Date()): Promise<AuditEvent[]> {
   const { search, keep } = searchFor(config, store, q, now);
   return (await store.search(search)).filter(keep);
 }

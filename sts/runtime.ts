@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import { directoryFromConfig } from '../directory/from-config.js';
 import type { Directory } from '../directory/types.js';
 import { auditFromConfig, type Audit } from '../health/audit.js';
+import { auditFileTee } from '../health/audit-file.js';
 import { entraLinkFromConfig } from '../federation/certificates.js';
 import { rolloverFor, signingKeyOptions } from '../keys/from-config.js';
 import { keepKeys, KeyRing } from '../keys/key-ring.js';
@@ -30,6 +31,8 @@ export interface Runtime {
   trusts: TrustRegistry;
   /** Refreshes due metadata (lease holder) and re-reads the stored trusts now, as the timer does. */
   trustCycle: () => Promise<void>;
+  /** Opens `audit.file` again after log rotation (SIGHUP). */
+  reopenAuditFile(): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,9 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const store = openStore(config);
+  // Before anything records: every event of this process also goes to audit.file.
+  const auditFile = config.audit.file ? auditFileTee(store.audit, config.audit.file) : undefined;
+  if (auditFile) store.audit = auditFile.store;
   let farm: Awaited<ReturnType<typeof joinFarm>> | undefined;
   try {
     const now = opts.now ?? (() => new Date());
@@ -72,6 +78,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       kek: keyOpts.kek,
       trusts,
       trustCycle: trustKeeper.cycle,
+      reopenAuditFile: () => auditFile?.reopen(),
       async close() {
         clearInterval(cleaner);
         await trustKeeper.stop();
@@ -79,11 +86,13 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         await farm?.stop();
         await entra.close();
         await directory.close();
+        await auditFile?.close();
         await store.close();
       },
     };
   } catch (err) {
     await farm?.stop();
+    await auditFile?.close();
     await store.close();
     throw err;
   }
