@@ -4,7 +4,7 @@ import { graphClientFromConfig } from '../entra/from-config.js';
 import type { GraphClient } from '../entra/graph-client.js';
 import { convertToFederated, convertToManaged, MANAGED_WARNING } from '../federation/convert.js';
 import { desiredFederations, type DesiredFederation } from '../federation/desired.js';
-import { applyPlan, FEDERATION_FIELDS, planFederation, shown, type DomainPlan } from '../federation/plan.js';
+import { applyPlan, auditFederationChange, FEDERATION_FIELDS, planFederation, shown, type DomainPlan } from '../federation/plan.js';
 import { commandFor, newFederationCommand } from '../federation/powershell.js';
 import { openStore } from '../store/index.js';
 import { configOption } from './options.js';
@@ -94,7 +94,9 @@ export function federationCommand(): Command {
             continue;
           }
           await applyPlan(graph, p);
-          if (p.action !== 'none') out(`${p.domain}: ${p.action === 'create' ? 'created' : 'updated'}`);
+          if (p.action === 'none') continue;
+          await auditFederationChange(config, p.domain, p.action === 'create' ? 'created' : `updated ${p.differences.map((d) => d.field).join(', ')}`);
+          out(`${p.domain}: ${p.action === 'create' ? 'created' : 'updated'}`);
         }
       });
     });
@@ -123,7 +125,10 @@ export function federationCommand(): Command {
           if (r.outcome === 'refused') {
             process.stderr.write(`${want!.domain}: not converted; run again with --force to go on\n`);
             process.exitCode = 1;
-          } else out(`${want!.domain}: ${r.outcome === 'managed' ? 'now managed (Entra may take up to 2 hours everywhere)' : 'already managed'}`);
+          } else {
+            if (r.outcome === 'managed') await auditFederationChange(config, want!.domain, 'converted to managed');
+            out(`${want!.domain}: ${r.outcome === 'managed' ? 'now managed (Entra may take up to 2 hours everywhere)' : 'already managed'}`);
+          }
           return out(`PowerShell: ${r.command}`);
         }
         const r = await convertToFederated(graph, want!, o.force === true);
@@ -134,7 +139,10 @@ export function federationCommand(): Command {
         if (r.outcome === 'blocked' || r.outcome === 'refused') {
           if (r.outcome === 'refused') process.stderr.write(`${want!.domain}: not converted; run again with --force to go on\n`);
           process.exitCode = 1;
-        } else out(`${want!.domain}: ${r.outcome === 'federated' ? 'now federated with Gatehouse (Entra may take up to 2 hours everywhere)' : 'already federated; `gatehouse federation apply` updates its settings'}`);
+        } else {
+          if (r.outcome === 'federated') await auditFederationChange(config, want!.domain, 'converted to federated');
+          out(`${want!.domain}: ${r.outcome === 'federated' ? 'now federated with Gatehouse (Entra may take up to 2 hours everywhere)' : 'already federated; `gatehouse federation apply` updates its settings'}`);
+        }
       });
     });
   return fed;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
+import { auditCommand } from './audit.js';
 import { doctorCommand } from './doctor.js';
 import { federationCommand } from './federation.js';
 import { initCommand } from './init.js';
@@ -12,6 +13,7 @@ import { mfaCommand } from './mfa.js';
 import { clientCommand } from './client.js';
 import { storeCommand } from './store.js';
 import { syncCommand } from './sync.js';
+import { trustCommand } from './trust.js';
 
 const program = new Command('gatehouse').description('AD FS-style federation server for Active Directory and Microsoft Entra ID');
 
@@ -71,6 +73,8 @@ program.addCommand(storeCommand());
 program.addCommand(lockoutCommand());
 program.addCommand(mfaCommand());
 program.addCommand(clientCommand());
+program.addCommand(trustCommand());
+program.addCommand(auditCommand());
 
 try {
   await program.parseAsync();

@@ -23,7 +23,7 @@ async function withEngine<T>(o: { config: string }, fn: (engine: Awaited<ReturnT
   const config = await loadConfig(o.config);
   const store = openStore(config);
   const progress = progressFor(process.stdout, process.stderr);
-  const { engine, close } = await syncEngineFromConfig(config, store.sync, progress.onProgress);
+  const { engine, close } = await syncEngineFromConfig(config, store.sync, progress.onProgress, store.audit);
   try {
     return await fn(engine);
   } finally {

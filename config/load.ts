@@ -107,6 +107,8 @@ function absolutePaths(c: Resolved<ParsedConfig>, baseDir: string): Resolved<Par
     directory,
     mfa: { ...c.mfa, ...(c.mfa.external?.caFile ? { external: { ...c.mfa.external, caFile: abs(c.mfa.external.caFile) } } : {}) },
     certificateAuth: { ...c.certificateAuth, caFiles: c.certificateAuth.caFiles.map(abs), revocation: { ...c.certificateAuth.revocation, crlFiles: c.certificateAuth.revocation.crlFiles.map(abs) } },
+    audit: { ...c.audit, ...(c.audit.file ? { file: abs(c.audit.file) } : {}) },
+    partnerMetadata: { ...c.partnerMetadata, ...(c.partnerMetadata.caFile ? { caFile: abs(c.partnerMetadata.caFile) } : {}) },
   };
 }
 

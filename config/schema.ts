@@ -178,7 +178,8 @@ const saml = z
   })
   .strict();
 
-const trust = z
+/** One relying-party trust; exported so a trust added from metadata (metadata/trust-admin.ts) gets the same defaults and checks. */
+export const trust = z
   .object({
     identifier: z.string().min(1).describe('The relying party’s identifier (wtrealm / AppliesTo / SAML audience).'),
     name: z.string().min(1).describe('Display name, shown on sign-out and in audit events.'),
@@ -242,6 +243,25 @@ const oidc = z
     refreshTokenLifetimeMinutes: z.number().int().min(1).default(480).describe('Refresh tokens are sliding: each use returns a new one valid this long, the used one stops working (AD FS: 8 h without keep-me-signed-in).'),
     refreshTokenMaxLifetimeDays: z.number().int().min(1).default(90).describe('No refresh chain outlives this, however often it slides: then the user signs in again.'),
     deviceCodeLifetimeMinutes: z.number().int().min(1).max(60).default(15).describe('How long a device code and its user code may be entered (AD FS: 15).'),
+  })
+  .strict();
+
+/** Relying-party trusts added from metadata (`gatehouse trust add --metadata`), kept in the store. */
+const partnerMetadata = z
+  .object({
+    reloadSeconds: z.number().int().min(1).max(30).default(30).describe('How often every node re-reads the trusts added, changed or removed with `gatehouse trust` (they take effect within this time, no restart).'),
+    refreshMinutes: z.number().int().min(1).default(1440).describe('How often a trust added from a metadata URL is fetched again, by one node (a lease in the store); a failed fetch is logged and audited and the trust kept as it was (AD FS trust monitoring: once a day).'),
+    timeoutMs: duration('Time limit of one metadata fetch (ms).', 10_000),
+    maxBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024).describe('Largest metadata document accepted (bytes).'),
+    caFile: z.string().optional().describe('PEM CA bundle to trust for metadata URLs (an internal CA); system CAs when absent.'),
+  })
+  .strict();
+
+/** The audit log (README "Audit log"): every event in the store, and as JSON lines in a file when set. */
+const audit = z
+  .object({
+    file: z.string().optional().describe('File the audit events are appended to, one JSON object per line with its event id (for a SIEM); relative to this file; none when absent. SIGHUP reopens it after log rotation.'),
+    retentionDays: z.number().int().min(1).default(90).describe('Days audit events are kept in the store; older ones are purged by the housekeeping every node runs (with expired sessions, replay markers and counters).'),
   })
   .strict();
 
@@ -514,6 +534,8 @@ export const configSchema = z
     keys,
     entra: entra.default(entra.parse({})),
     trusts: z.array(trust).default([]).describe('Relying parties other than Entra.'),
+    audit: audit.default(audit.parse({})).describe('Audit events: who signed in, tokens issued, failures, lockouts, key, trust and federation changes, sync runs (`gatehouse audit`).'),
+    partnerMetadata: partnerMetadata.default(partnerMetadata.parse({})).describe('Relying-party trusts added at run time from their metadata (`gatehouse trust`).'),
     session: session.default(session.parse({})),
     oidc: oidc.default(oidc.parse({})).describe('OpenID Connect and OAuth 2.0 (AD FS 2016+): clients, resources, lifetimes.'),
     branding: branding.default(branding.parse({})),

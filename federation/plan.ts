@@ -1,3 +1,5 @@
+import type { Config } from '../config/load.js';
+import { openStore } from '../store/index.js';
 import { describeCertificate } from '../keys/certificate.js';
 import type { DomainFederationSettings, InternalDomainFederation } from '../entra/domains.js';
 import type { GraphClient } from '../entra/graph-client.js';
@@ -93,4 +95,14 @@ export function shown(field: FederationField, value: unknown): string {
     }
   }
   return JSON.stringify(value);
+}
+
+/** A change made to a domain's federation in Entra, audited as `federation.applied` in the config's store (README "Audit log"). */
+export async function auditFederationChange(config: Pick<Config, 'store'>, domain: string, change: string): Promise<void> {
+  const store = openStore(config);
+  try {
+    await store.audit.append({ at: new Date(), type: 'federation.applied', outcome: 'success', details: { domain, change } });
+  } finally {
+    await store.close();
+  }
 }

@@ -13,10 +13,10 @@ export const FED = namespace('fed', 'http://docs.oasis-open.org/wsfed/federation
 const AUTH = namespace('auth', 'http://docs.oasis-open.org/wsfed/authorization/200706');
 const WSA = namespace('wsa', WS_NS.wsa);
 const MEX = namespace('wsx', 'http://schemas.xmlsoap.org/ws/2004/09/mex');
-const XSI = namespace('xsi', 'http://www.w3.org/2001/XMLSchema-instance');
+export const XSI = namespace('xsi', 'http://www.w3.org/2001/XMLSchema-instance');
 
-const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
-const BINDING = {
+export const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
+export const BINDING = {
   redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
   post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
 } as const;

@@ -13,7 +13,7 @@ import { SQLITE_LATEST } from './sqlite/migrations.js';
  */
 
 /** Every table of data, in the order a copy writes them. Leases are left out: they belong to running processes. */
-export const DATA_TABLES = ['keys', 'sessions', 'counters', 'audit_events', 'sync_objects', 'sync_values', 'sync_journal', 'sync_runs', 'account_activity', 'mfa_totp', 'oidc_models', 'oidc_clients'] as const;
+export const DATA_TABLES = ['keys', 'sessions', 'counters', 'audit_events', 'sync_objects', 'sync_values', 'sync_journal', 'sync_runs', 'account_activity', 'mfa_totp', 'oidc_models', 'oidc_clients', 'trusts'] as const;
 
 type StoreConfig = Pick<Config, 'store'>;
 

@@ -1,6 +1,6 @@
 import { memoryOidcStores } from './memory-oidc.js';
 import { memorySyncStore } from './memory-sync.js';
-import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type MfaStore, type SessionRecord, type Store, type TotpEnrolment } from './types.js';
+import { KeyConflictError, type AccountActivityStore, type ActivityEntry, type AuditEvent, type CounterStore, type KeyRecord, type MfaStore, type SessionRecord, type Store, type StoredTrust, type TotpEnrolment } from './types.js';
 
 /** As the SQL stores' unique indexes: one active and one next key per use. */
 function assertUniqueState(all: KeyRecord[]): void {
@@ -14,9 +14,11 @@ function assertUniqueState(all: KeyRecord[]): void {
 /** In-process store for unit tests: the same contract as SQLite, nothing persisted. */
 export function memoryStore(): Store {
   const audit: AuditEvent[] = [];
+  let auditIds = 0;
   const keys = new Map<string, KeyRecord>();
   const sessions = new Map<string, SessionRecord>();
   const counters = new Map<string, { value: number; expiresAt: number }>();
+  const trusts = new Map<string, StoredTrust>();
 
   const live = (key: string, now: number) => {
     const c = counters.get(key);
@@ -78,13 +80,27 @@ export function memoryStore(): Store {
   return {
     audit: {
       async append(event) {
-        audit.push({ ...event, id: audit.length + 1 });
+        audit.push({ ...event, id: ++auditIds });
       },
       async recent(limit, filter) {
         return audit
           .filter((e) => (!filter?.type || e.type === filter.type) && (!filter?.user || e.user === filter.user))
           .reverse()
           .slice(0, limit);
+      },
+      async search(f) {
+        const users = f.users?.map((u) => u.toLowerCase());
+        return audit
+          .filter((e) => (!users?.length || users.includes(e.user?.toLowerCase() ?? '')) && (!f.types?.length || f.types.includes(e.type)))
+          .filter((e) => (!f.since || e.at >= f.since) && (!f.until || e.at < f.until) && (f.afterId === undefined || e.id! > f.afterId))
+          .reverse()
+          .slice(0, f.limit);
+      },
+      async deleteBefore(before) {
+        const kept = audit.filter((e) => e.at >= before);
+        const n = audit.length - kept.length;
+        audit.splice(0, audit.length, ...kept);
+        return n;
       },
     },
     keys: {
@@ -147,6 +163,27 @@ export function memoryStore(): Store {
     sync: memorySyncStore(),
     mfa: memoryMfaStore(),
     ...memoryOidcStores(),
+    trusts: {
+      async list() {
+        return [...trusts.values()].sort((a, b) => a.id.localeCompare(b.id)).map((t) => structuredClone(t));
+      },
+      async get(id) {
+        const t = trusts.get(id);
+        return t && structuredClone(t);
+      },
+      async put(t) {
+        const stored = { ...structuredClone(t), version: (trusts.get(t.id)?.version ?? 0) + 1 };
+        trusts.set(t.id, stored);
+        return structuredClone(stored);
+      },
+      async setRefresh(id, refresh) {
+        const t = trusts.get(id);
+        if (t) t.lastRefresh = { ...refresh };
+      },
+      async delete(id) {
+        return trusts.delete(id);
+      },
+    },
     async close() {},
   };
 }

@@ -1,4 +1,4 @@
-import type { ActivityEntry, AuditEvent, KeyRecord, SessionRecord, SyncJournalEntry, SyncObjectRecord, SyncRunRecord } from './types.js';
+import type { ActivityEntry, AuditEvent, KeyRecord, SessionRecord, StoredTrust, SyncJournalEntry, SyncObjectRecord, SyncRunRecord, TrustRefresh } from './types.js';
 
 /*
  * The row shapes SQLite and PostgreSQL share (same tables, same columns: times in milliseconds,
@@ -71,4 +71,32 @@ export const syncRunToJson = (run: SyncRunRecord): string => JSON.stringify({ ..
 export const syncRunFromJson = (text: string): SyncRunRecord => {
   const r = JSON.parse(text) as RunJson;
   return { ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt) };
+};
+
+export type TrustRow = { id: string; data: string; last_refresh: string; version: number; updated_at: number };
+type TrustJson = Pick<StoredTrust, 'trust' | 'source' | 'options' | 'metadata'> & { validUntil: number | null };
+type RefreshJson = Omit<TrustRefresh, 'at'> & { at: number };
+
+export const refreshToJson = (r: TrustRefresh): string => JSON.stringify({ ...r, at: r.at.getTime() } satisfies RefreshJson);
+/** The trusts row's values in insert order (id, data, last_refresh, updated_at); the version is the store's. */
+export const trustValues = (t: Omit<StoredTrust, 'version'>): [string, string, string, number] => [
+  t.id,
+  JSON.stringify({ trust: t.trust, source: t.source, options: t.options, metadata: t.metadata, validUntil: t.validUntil?.getTime() ?? null } satisfies TrustJson),
+  refreshToJson(t.lastRefresh),
+  t.updatedAt.getTime(),
+];
+export const trustFromRow = (r: TrustRow): StoredTrust => {
+  const d = JSON.parse(r.data) as TrustJson;
+  const refresh = JSON.parse(r.last_refresh) as RefreshJson;
+  return {
+    id: r.id,
+    trust: d.trust,
+    source: d.source,
+    options: d.options,
+    metadata: d.metadata,
+    validUntil: d.validUntil === null ? undefined : new Date(d.validUntil),
+    lastRefresh: { ...refresh, at: new Date(refresh.at) },
+    version: r.version,
+    updatedAt: new Date(r.updated_at),
+  };
 };

@@ -35,6 +35,23 @@ export interface AuditStore {
   appendAll?(events: AuditEvent[]): Promise<void>;
   /** Newest first. */
   recent(limit: number, filter?: { type?: string; user?: string }): Promise<AuditEvent[]>;
+  /**
+   * `gatehouse audit search|tail`: events matching every given condition, newest first, at most
+   * `limit`. `users` matches any of the names (a UPN, compared case-insensitively, or its pseudonym);
+   * `types` any of the types; `since` inclusive, `until` exclusive; `afterId` only newer events.
+   */
+  search(filter: AuditSearch): Promise<AuditEvent[]>;
+  /** Removes events older than `before` (the retention, store/housekeeping.ts); returns how many. */
+  deleteBefore(before: Date): Promise<number>;
+}
+
+export interface AuditSearch {
+  users?: string[] | undefined;
+  types?: string[] | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  afterId?: number | undefined;
+  limit: number;
 }
 
 export type KeyUse = 'signing' | 'decrypting';
@@ -322,5 +339,50 @@ export interface Store {
   counters: CounterStore;
   activity: AccountActivityStore;
   sync: SyncStateStore;
+  trusts: TrustStore;
   close(): Promise<void>;
+}
+
+/** Where a stored trust's metadata comes from (`gatehouse trust add --metadata URL|FILE`). */
+export type TrustSource = { kind: 'url'; url: string } | { kind: 'file'; file: string };
+
+/** The outcome of the last fetch or check of a stored trust's metadata. */
+export interface TrustRefresh {
+  at: Date;
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * A relying-party trust added at run time from its metadata (AD FS Add-AdfsRelyingPartyTrust
+ * -MetadataUrl), as every node of a farm reads it. The trust is kept in the shape of a config
+ * `trusts[]` entry, so config-defined and stored trusts become RelyingPartyTrusts one way.
+ */
+export interface StoredTrust {
+  /** The identifier as trusts are matched (sts/trusts/trust.ts normalise): the primary key. */
+  id: string;
+  /** The trust as a config `trusts[]` entry, built from the metadata and `options`. */
+  trust: Record<string, unknown>;
+  source: TrustSource;
+  /** The operator's settings at `trust add` (name, metadata signing certificate, sign, …), applied again at every refresh. */
+  options: Record<string, unknown>;
+  /** The metadata document last accepted (a file's content: every node reads it from here). */
+  metadata: string;
+  /** The accepted document's validUntil: past it the trust is not used (SAML 2.0 Metadata §2.3.1). */
+  validUntil?: Date | undefined;
+  lastRefresh: TrustRefresh;
+  /** 1 when added; each replacement adds one. */
+  version: number;
+  updatedAt: Date;
+}
+
+export interface TrustStore {
+  list(): Promise<StoredTrust[]>;
+  get(id: string): Promise<StoredTrust | undefined>;
+  /** Adds the trust, or replaces the one of the same id (its version then counts on); returns it as stored. */
+  put(trust: Omit<StoredTrust, 'version'>): Promise<StoredTrust>;
+  /** Records a refresh's outcome and leaves the trust as it is (a failed refresh keeps the old trust). */
+  setRefresh(id: string, refresh: TrustRefresh): Promise<void>;
+  /** True when there was such a trust. */
+  delete(id: string): Promise<boolean>;
 }

@@ -5,14 +5,17 @@ import type { Directory } from '../directory/types.js';
 import { auditFromConfig, type Audit } from '../health/audit.js';
 import { SignInHistory } from '../health/history.js';
 import { GatehouseMetrics } from '../health/metrics.js';
+import { auditFileTee } from '../health/audit-file.js';
 import { entraLinkFromConfig } from '../federation/certificates.js';
 import type { EntraLink } from '../keys/rollover.js';
 import { rolloverFor, signingKeyOptions } from '../keys/from-config.js';
 import { keepKeys, KeyRing } from '../keys/key-ring.js';
+import { keepTrusts } from '../metadata/keep-trusts.js';
 import { ensureActiveSigningKey } from '../keys/signing-keys.js';
 import { HOUSEKEEPING_INTERVAL_MS, housekeep } from '../store/housekeeping.js';
 import { openStore, type Store } from '../store/index.js';
 import { joinFarm } from './farm.js';
+import { TrustRegistry } from './trusts/trust.js';
 
 /** Everything a request handler may need, built once at start from the config. */
 export interface Runtime {
@@ -35,6 +38,12 @@ export interface Runtime {
   entraLink: EntraLink;
   /** The certificate lifecycle clock (RuntimeOptions.now). */
   now: () => Date;
+  /** Every relying-party trust: the config's, and those added from metadata, re-read every `partnerMetadata.reloadSeconds`. */
+  trusts: TrustRegistry;
+  /** Refreshes due metadata (lease holder) and re-reads the stored trusts now, as the timer does. */
+  trustCycle: () => Promise<void>;
+  /** Opens `audit.file` again after log rotation (SIGHUP). */
+  reopenAuditFile(): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +54,9 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const store = openStore(config);
+  // Before anything records: every event of this process also goes to audit.file.
+  const auditFile = config.audit.file ? auditFileTee(store.audit, config.audit.file) : undefined;
+  if (auditFile) store.audit = auditFile.store;
   let farm: Awaited<ReturnType<typeof joinFarm>> | undefined;
   try {
     const now = opts.now ?? (() => new Date());
@@ -59,8 +71,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const rollover = rolloverFor(config, store, entra.link, now);
     const keeper = keepKeys({ store, ring, rollover, intervalMs: config.keys.refreshSeconds * 1000, log: log.child({ part: 'keys' }), now });
     void keeper.cycle();
+    const trusts = TrustRegistry.fromConfig(config);
+    const trustKeeper = keepTrusts({ store, registry: trusts, settings: config.partnerMetadata, log: log.child({ part: 'trusts' }), now });
+    // Stored trusts are in place before the first request.
+    await trustKeeper.cycle();
     const cleanLog = log.child({ part: 'housekeeping' });
-    const clean = () => housekeep(store).then((n) => n.sessions + n.counters + n.activity + n.oidc > 0 && cleanLog.info(n, 'purged expired sessions and counters'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
+    const clean = () => housekeep(store, new Date(), config.audit.retentionDays).then((n) => n.sessions + n.counters + n.activity + n.oidc + n.audit > 0 && cleanLog.info(n, 'purged expired sessions, counters, account activity, OpenID Connect entries and audit events past the retention'), (err: unknown) => cleanLog.error({ err }, 'housekeeping failed; retrying next time'));
     const cleaner = setInterval(() => void clean(), HOUSEKEEPING_INTERVAL_MS);
     cleaner.unref();
     const audit = auditFromConfig(config, store.audit, log.child({ part: 'audit' }), keyOpts.kek);
@@ -79,19 +95,25 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       history,
       entraLink: entra.link,
       now,
+      trusts,
+      trustCycle: trustKeeper.cycle,
+      reopenAuditFile: () => auditFile?.reopen(),
       async close() {
         clearInterval(cleaner);
+        await trustKeeper.stop();
         await keeper.stop();
         await farm?.stop();
         await entra.close();
         await directory.close();
         // Audit events are written off the answers' path (health/audit.ts): the last ones go in before the store closes.
         await audit.flush();
+        await auditFile?.close();
         await store.close();
       },
     };
   } catch (err) {
     await farm?.stop();
+    await auditFile?.close();
     await store.close();
     throw err;
   }

@@ -26,7 +26,6 @@ import { SignInPipeline } from './signin/pipeline.js';
 import { SsoSessions } from './signin/session.js';
 import { Saml2Tokens } from './tokens/saml2-tokens.js';
 import { TokenService } from './tokens/token-service.js';
-import { TrustRegistry } from './trusts/trust.js';
 import { assetsRouter } from './ui/assets.js';
 import { resolveTexts } from './ui/texts.js';
 
@@ -36,7 +35,7 @@ import { resolveTexts } from './ui/texts.js';
  */
 export function buildServices(rt: Runtime) {
   const { config } = rt;
-  const trusts = TrustRegistry.fromConfig(config);
+  const trusts = rt.trusts;
   const branding = { ...config.branding, texts: resolveTexts(config.branding.texts, config.file) };
   const throttle = new AddressThrottle(rt.store.counters, { failedPerAddress: config.rateLimit.failedPerAddress, failedWindowMs: config.rateLimit.failedWindowMinutes * 60_000, bannedAddresses: config.rateLimit.bannedAddresses });
   const pipeline = new SignInPipeline({
@@ -55,7 +54,7 @@ export function buildServices(rt: Runtime) {
   const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
   const certificate = certificateSignIn(rt, branding, csrf.field);
   const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit, certificate: certificate?.hop });
-  const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) });
+  const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config), audit: rt.audit });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
   const rateLimit = limits.guard(refusalPage(branding));
   const ban = limits.banGuard(refusalPage(branding));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AdSourceReader, SourceDelta } from '../directory/source-reader.js';
 import type { GraphClient } from '../entra/graph-client.js';
-import type { SyncObjectRecord, SyncRunRecord, SyncStateStore } from '../store/types.js';
+import type { AuditStore, SyncObjectRecord, SyncRunRecord, SyncStateStore } from '../store/types.js';
 import { Exporter } from './export.js';
 import { applyImport } from './import.js';
 import { withSyncLease, type HeldLease, type LeaseOptions } from './lease.js';
@@ -46,6 +46,8 @@ export class SyncEngine {
     private readonly deps: {
       store: SyncStateStore; source: SyncSource; graph: GraphClient; settings: SyncSettings;
       onProgress?: (p: SyncProgress) => void; lease?: LeaseOptions;
+      /** Where each finished run is audited as `sync.run` (README "Audit log"). */
+      audit?: AuditStore;
     },
   ) {}
 
@@ -107,6 +109,7 @@ export class SyncEngine {
       run.message = (err as Error).message;
       run.finishedAt = new Date();
       await store.saveRun(run);
+      await this.audited(run);
       throw err;
     }
   }
@@ -182,12 +185,19 @@ export class SyncEngine {
     return exporter;
   }
 
+  /** A run that ended: failed and stopped (delete threshold) runs are failures, the rest successes. */
+  private async audited(run: SyncRunRecord): Promise<void> {
+    const failed = run.outcome === 'failed' || run.outcome === 'stopped';
+    await this.deps.audit?.append({ at: run.finishedAt ?? new Date(), type: 'sync.run', outcome: failed ? 'failure' : 'success', reason: failed ? run.message?.slice(0, 256) : undefined, details: { runId: run.id, mode: run.mode, outcome: run.outcome, ...run.counts } });
+  }
+
   private async finish(run: SyncRunRecord, outcome: SyncRunRecord['outcome'], message: string | undefined, pending: PlanSummary, preview: SyncReport['preview'], upnFallbacks: SyncReport['upnFallbacks']): Promise<SyncReport> {
     const { store } = this.deps;
     run.outcome = outcome;
     run.message = message;
     run.finishedAt = new Date();
     await store.saveRun(run);
+    await this.audited(run);
     this.deps.onProgress?.({ phase: 'done', message: outcome });
     return { run, pending, preview, upnFallbacks, errors: await objectErrors(store) };
   }

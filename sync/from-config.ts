@@ -2,11 +2,11 @@ import type { Config } from '../config/load.js';
 import { dcPoolFromConfig } from '../directory/from-config.js';
 import { AdSourceReader } from '../directory/source-reader.js';
 import { graphClientFromConfig } from '../entra/from-config.js';
-import type { SyncStateStore } from '../store/types.js';
+import type { AuditStore, SyncStateStore } from '../store/types.js';
 import { SyncEngine, type SyncProgress } from './engine.js';
 
 /** The engine the config describes; `close` ends its LDAP and HTTPS connections. */
-export async function syncEngineFromConfig(config: Config, store: SyncStateStore, onProgress?: (p: SyncProgress) => void): Promise<{ engine: SyncEngine; close: () => Promise<void> }> {
+export async function syncEngineFromConfig(config: Config, store: SyncStateStore, onProgress?: (p: SyncProgress) => void, audit?: AuditStore): Promise<{ engine: SyncEngine; close: () => Promise<void> }> {
   if (!config.graph) throw new Error('sync needs a `graph` section (tenant, app registration)');
   if (config.directory.kind !== 'ldap') throw new Error('sync reads Active Directory: `directory.kind` must be ldap');
   const { sync } = config;
@@ -18,6 +18,7 @@ export async function syncEngineFromConfig(config: Config, store: SyncStateStore
     store, source, graph: graph.client,
     settings: { deleteThreshold: sync.deleteThreshold, staging: sync.staging, flows: sync.attributeFlows, writeBackConsistencyGuid: sync.writeBackConsistencyGuid },
     ...(onProgress ? { onProgress } : {}),
+    ...(audit ? { audit } : {}),
   });
   return { engine, close: async () => { await pool.close(); await graph.close(); } };
 }

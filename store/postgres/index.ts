@@ -2,10 +2,12 @@ import pg from 'pg';
 import { trimActivity } from '../activity-schema.js';
 import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow, type ActivityRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, StoreUnavailableError, type Store } from '../types.js';
+import { auditSearchQuery } from '../shared-schema.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { postgresMfaStore } from './mfa.js';
 import { postgresOidcStores } from './oidc.js';
 import { postgresSyncStore } from './sync.js';
+import { postgresTrustStore } from './trusts.js';
 
 export interface PostgresOptions {
   url: string;
@@ -133,6 +135,13 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
         const r = await db.query<AuditRow>('SELECT * FROM audit_events WHERE ($1::text IS NULL OR type = $1) AND ($2::text IS NULL OR "user" = $2) ORDER BY id DESC LIMIT $3', [filter?.type ?? null, filter?.user ?? null, limit]);
         return r.rows.map(auditFromRow);
       },
+      async search(filter) {
+        const { sql, params } = auditSearchQuery(filter, (n) => `$${n}`, '"user"');
+        return (await db.query<AuditRow>(sql, params)).rows.map(auditFromRow);
+      },
+      async deleteBefore(before) {
+        return (await db.query('DELETE FROM audit_events WHERE at < $1', [before.getTime()])).rowCount ?? 0;
+      },
     },
     keys: {
       async list(use) {
@@ -251,6 +260,7 @@ export function postgresStore(opts: PostgresOptions): Store & { db: Db; pool: pg
     sync: postgresSyncStore(db),
     mfa: postgresMfaStore(db),
     ...postgresOidcStores(db),
+    trusts: postgresTrustStore(db),
     async close() {
       await pool.end();
     },

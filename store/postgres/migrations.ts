@@ -3,6 +3,7 @@ import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 import { mfaTotpTable } from '../mfa-schema.js';
 import { oidcTables } from '../oidc-schema.js';
+import { AUDIT_BY_TIME, trustsTable } from '../shared-schema.js';
 
 /**
  * The PostgreSQL schema, versioned like SQLite's (store/sqlite/migrations.ts) and append only: a
@@ -52,6 +53,9 @@ const migrations: string[] = [
   mfaTotpTable({ bytes: 'BYTEA', int: 'BIGINT' }),
   // OpenID Connect (issue [O]): the provider's codes, tokens, grants, sessions and the CLI-added clients.
   oidcTables('BIGINT'),
+  // Relying-party trusts added from metadata at run time (gatehouse trust add).
+  trustsTable({ int: 'BIGINT' }),
+  AUDIT_BY_TIME,
 ];
 
 export const LATEST_VERSION = migrations.length;

@@ -5,9 +5,11 @@ import { trimActivity } from '../activity-schema.js';
 import { activityFromRow, auditFromRow, auditValues, keyFromRow, sessionFromRow, type ActivityRow, type AuditRow, type KeyRow, type SessionRow } from '../rows.js';
 import { KeyConflictError, type Store } from '../types.js';
 import { sqliteMfaStore } from './mfa.js';
+import { auditSearchQuery } from '../shared-schema.js';
 import { migrate } from './migrations.js';
 import { sqliteOidcStores } from './oidc.js';
 import { sqliteSyncStore } from './sync.js';
+import { sqliteTrustStore } from './trusts.js';
 
 /** The unique indexes keys_one_active / keys_one_next (migration 5) refused a second active or next key of a use. */
 function uniqueKeyState<T>(k: { id: string; status: string }, write: () => T): T {
@@ -35,6 +37,7 @@ export function sqliteStore(path: string): Store {
     auditRecent: db.prepare(
       'SELECT * FROM audit_events WHERE (@type IS NULL OR type = @type) AND (@user IS NULL OR user = @user) ORDER BY id DESC LIMIT @limit',
     ),
+    auditExpire: db.prepare('DELETE FROM audit_events WHERE at < ?'),
     keyList: db.prepare('SELECT * FROM keys WHERE (@use IS NULL OR use = @use) ORDER BY created_at, id'),
     keyGet: db.prepare('SELECT * FROM keys WHERE id = ?'),
     keyPut: db.prepare(
@@ -89,6 +92,13 @@ export function sqliteStore(path: string): Store {
       },
       async recent(limit, filter) {
         return (q.auditRecent.all({ type: filter?.type ?? null, user: filter?.user ?? null, limit }) as AuditRow[]).map(auditFromRow);
+      },
+      async search(filter) {
+        const { sql, params } = auditSearchQuery(filter, () => '?', 'user');
+        return (db.prepare(sql).all(...params) as AuditRow[]).map(auditFromRow);
+      },
+      async deleteBefore(before) {
+        return q.auditExpire.run(before.getTime()).changes;
       },
     },
     keys: {
@@ -189,6 +199,7 @@ export function sqliteStore(path: string): Store {
     sync: sqliteSyncStore(db),
     mfa: sqliteMfaStore(db),
     ...sqliteOidcStores(db),
+    trusts: sqliteTrustStore(db),
     async close() {
       db.close();
     },

@@ -3,6 +3,7 @@ import { accountActivityTable } from '../activity-schema.js';
 import { keysTable, ONE_ACTIVE_ONE_NEXT } from '../key-schema.js';
 import { mfaTotpTable } from '../mfa-schema.js';
 import { oidcTables } from '../oidc-schema.js';
+import { AUDIT_BY_TIME, trustsTable } from '../shared-schema.js';
 
 /**
  * Versioned schema changes, applied in order inside one transaction each. Append only: a released
@@ -87,6 +88,9 @@ const migrations: string[] = [
   mfaTotpTable({ bytes: 'BLOB', int: 'INTEGER' }),
   // OpenID Connect (issue [O]): the provider's codes, tokens, grants, sessions and the CLI-added clients.
   oidcTables('INTEGER'),
+  // Relying-party trusts added from metadata at run time (gatehouse trust add).
+  trustsTable({ int: 'INTEGER' }),
+  AUDIT_BY_TIME,
 ];
 
 export const SQLITE_LATEST = migrations.length;

@@ -1,5 +1,7 @@
 import type { Config } from '../../config/load.js';
+import { trust as trustSchema } from '../../config/schema.js';
 import type { SignatureAlgorithm } from '../../keys/signer.js';
+import type { StoredTrust } from '../../store/types.js';
 
 export const ENTRA_IDENTIFIER = 'urn:federation:MicrosoftOnline';
 
@@ -86,34 +88,73 @@ function entraTrust(e: Config['entra'], requireSignedSaml = false): RelyingParty
   };
 }
 
+type ConfigTrust = Config['trusts'][number];
+
+/** A `trusts[]` entry as the sign-in path sees it; the one mapping for config-defined and stored trusts. */
+function fromConfigTrust(t: ConfigTrust): RelyingPartyTrust {
+  return { ...t, signOutUrl: t.signOutUrl ?? t.replyUrls[0]! };
+}
+
+/**
+ * Every relying party: Entra and the config's trusts, fixed at start, plus the trusts added from
+ * metadata (`gatehouse trust`), which `useStored` replaces as every node re-reads the store
+ * (sts/trusts/keep-trusts.ts). Callers hold this one object and see each new set at once.
+ */
 export class TrustRegistry {
-  private readonly byId = new Map<string, RelyingPartyTrust>();
+  private readonly configured = new Map<string, RelyingPartyTrust>();
+  private stored = new Map<string, RelyingPartyTrust>();
 
   constructor(trusts: RelyingPartyTrust[]) {
     for (const t of trusts) {
-      const key = normalise(t.identifier);
-      if (this.byId.has(key)) throw new Error(`two relying-party trusts have the identifier ${t.identifier}`);
-      this.byId.set(key, t);
+      const key = trustKey(t.identifier);
+      if (this.configured.has(key)) throw new Error(`two relying-party trusts have the identifier ${t.identifier}`);
+      this.configured.set(key, t);
     }
   }
 
   static fromConfig(config: Pick<Config, 'entra' | 'trusts'> & { federation?: Pick<Config['federation'], 'isSignedAuthenticationRequestRequired'> }): TrustRegistry {
-    const configured = config.trusts.map((t) => ({ ...t, signOutUrl: t.signOutUrl ?? t.replyUrls[0]! }));
     const entra = config.entra.enabled ? [entraTrust(config.entra, config.federation?.isSignedAuthenticationRequestRequired ?? false)] : [];
-    return new TrustRegistry([...entra, ...configured]);
+    return new TrustRegistry([...entra, ...config.trusts.map(fromConfigTrust)]);
   }
 
   /** AD FS matches identifiers case-insensitively and ignores a trailing slash on URLs. */
   find(identifier: string): RelyingPartyTrust | undefined {
-    return this.byId.get(normalise(identifier));
+    const key = trustKey(identifier);
+    return this.configured.get(key) ?? this.stored.get(key);
   }
 
   all(): RelyingPartyTrust[] {
-    return [...this.byId.values()];
+    return [...this.configured.values(), ...this.stored.values()];
+  }
+
+  /** True when the config (or Entra) defines this identifier: such a trust cannot be added to the store. */
+  isConfigured(identifier: string): boolean {
+    return this.configured.has(trustKey(identifier));
+  }
+
+  /**
+   * Makes `trusts` the stored set. Skipped, and returned with the reason: one the config defines
+   * (config wins), one whose metadata validUntil has passed, one the trust schema refuses.
+   */
+  useStored(trusts: StoredTrust[], now = new Date()): { id: string; why: string }[] {
+    const next = new Map<string, RelyingPartyTrust>();
+    const skipped: { id: string; why: string }[] = [];
+    for (const s of trusts) {
+      if (this.configured.has(s.id)) skipped.push({ id: s.id, why: 'the config defines a trust with this identifier' });
+      else if (s.validUntil && s.validUntil <= now) skipped.push({ id: s.id, why: `its metadata expired at ${s.validUntil.toISOString()}` });
+      else {
+        const parsed = trustSchema.safeParse(s.trust);
+        if (parsed.success) next.set(s.id, fromConfigTrust(parsed.data));
+        else skipped.push({ id: s.id, why: `not a valid trust: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+      }
+    }
+    this.stored = next;
+    return skipped;
   }
 }
 
-function normalise(identifier: string): string {
+/** The form identifiers are matched (and stored trusts keyed) in. */
+export function trustKey(identifier: string): string {
   return identifier.trim().toLowerCase().replace(/\/+$/, '');
 }
 

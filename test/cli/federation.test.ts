@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../config/schema.js';
+import { sqliteStore } from '../../store/sqlite/index.js';
 import { startEntraDouble, type EntraDouble } from '../entra/server.js';
 import { gatehouse } from '../support/cli.js';
 import { graphSectionFor } from '../support/entra-graph-config.js';
@@ -84,6 +85,10 @@ describe('gatehouse federation show|plan|apply|verify|convert against the Entra 
     assert.equal(held.authenticationType, 'Federated');
     assert.equal(held.federation?.issuerUri, 'http://corp.example.com/adfs/services/trust/');
     assert.equal(held.federation?.promptLoginBehavior, 'nativeSupport');
+    const store = sqliteStore(join(dir, 'federation.db'));
+    const [applied] = await store.audit.recent(1, { type: 'federation.applied' });
+    await store.close();
+    assert.deepEqual(applied?.details, { domain: 'corp.example.com', change: 'created' }, 'the change is audited');
 
     const verify = await run('federation', 'verify', '-c', config);
     assert.equal(verify.code, 0, verify.stdout);

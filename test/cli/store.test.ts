@@ -76,7 +76,7 @@ describe('gatehouse store migrate | status | copy', () => {
   it('copies a SQLite install into PostgreSQL: keys, audit, sessions, counters, sync state and OpenID Connect tokens and clients, then refuses a second copy', async () => {
     const res = await store('copy', '--from', 'sqlite', '--to', 'postgres');
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stdout, /keys: 1\nsessions: 1\ncounters: 1\naudit_events: 1\nsync_objects: 1\nsync_values: 1\nsync_journal: 0\nsync_runs: 0\naccount_activity: 0\nmfa_totp: 1\noidc_models: 1\noidc_clients: 1\n$/);
+    assert.match(res.stdout, /keys: 1\nsessions: 1\ncounters: 1\naudit_events: 1\nsync_objects: 1\nsync_values: 1\nsync_journal: 0\nsync_runs: 0\naccount_activity: 0\nmfa_totp: 1\noidc_models: 1\noidc_clients: 1\ntrusts: 0\n$/);
     assert.doesNotMatch(res.stdout, /S3cret-pw/);
     const copy = postgresStore({ url: server.url, poolSize: 2, statementTimeoutMs: 5000, connectTimeoutMs: 2000, migrate: false });
     try {

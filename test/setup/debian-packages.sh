@@ -10,7 +10,7 @@ set -euo pipefail
 
 samba=(samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldb-tools smbclient iproute2)
 case "${1:-}" in
-  tests) want=("${samba[@]}" xmlsec1 chromium python3-msal postgresql openssl) ;;
+  tests) want=("${samba[@]}" xmlsec1 chromium python3-msal postgresql openssl systemd) ;;
   demo) want=("${samba[@]}" openssl) ;;
   bench) want=("${samba[@]}" xmlsec1 openssl) ;;
   *) echo "usage: $0 tests|demo|bench" >&2; exit 2 ;;

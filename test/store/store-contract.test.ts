@@ -127,11 +127,42 @@ for (const [name, open] of adapters) {
       await s.counters.increment('rate:5.6.7.8', 60_000, 1, now);
       await s.oidc.upsert({ model: 'AccessToken', id: 'gone', payload: {}, expiresAt: new Date(now.getTime() - 1) });
       await s.oidc.upsert({ model: 'AccessToken', id: 'kept', payload: {}, expiresAt: new Date(now.getTime() + 60_000) });
-      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2, activity: 0, oidc: 1 });
+      assert.deepEqual(await housekeep(s, now), { sessions: 1, counters: 2, activity: 0, oidc: 1, audit: 0 });
       assert.ok(await s.oidc.find('AccessToken', 'kept', now));
       assert.ok(await s.sessions.get('live', now));
       assert.equal(await s.counters.get('rate:5.6.7.8', now), 1);
-      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0, activity: 0, oidc: 0 });
+      assert.deepEqual(await housekeep(s, now), { sessions: 0, counters: 0, activity: 0, oidc: 0, audit: 0 });
+      await s.close();
+    });
+
+    it('purges audit events older than the retention with the expired sessions, and keeps the newer ones', async () => {
+      const s = await open();
+      const now = new Date(100 * 86_400_000);
+      await s.audit.append({ at: new Date(now.getTime() - 91 * 86_400_000), type: 'signin', outcome: 'failure', user: 'old@corp.example.com' });
+      await s.audit.append({ at: new Date(now.getTime() - 89 * 86_400_000), type: 'signin', outcome: 'success', user: 'new@corp.example.com' });
+      await s.sessions.create({ id: 'old', user: 'a', createdAt: now, expiresAt: new Date(now.getTime() - 1), data: {} });
+      assert.deepEqual(await housekeep(s, now, 90), { sessions: 1, counters: 0, activity: 0, oidc: 0, audit: 1 });
+      assert.deepEqual((await s.audit.recent(10)).map((e) => e.user), ['new@corp.example.com']);
+      assert.equal(await s.sessions.get('old', new Date(0)), undefined, 'the expired session row is gone, not just hidden');
+      await s.close();
+    });
+
+    it('searches audit events by user in any case, type, time range and id, newest first within the limit', async () => {
+      const s = await open();
+      const at = (min: number) => new Date(Date.UTC(2026, 11, 1, 8, min));
+      await s.audit.append({ at: at(0), type: 'signin', outcome: 'failure', user: 'Alice@corp.example.com', reason: 'bad-password' });
+      await s.audit.append({ at: at(1), type: 'signin', outcome: 'success', user: 'alice@corp.example.com' });
+      await s.audit.append({ at: at(2), type: 'token.issued', outcome: 'success', user: 'alice@corp.example.com' });
+      await s.audit.append({ at: at(3), type: 'signin', outcome: 'failure', user: 'unresolved:0123456789ab' });
+      await s.audit.append({ at: at(4), type: 'signin', outcome: 'success', user: 'bob@corp.example.com' });
+      const users = (events: { user?: string | undefined; at: Date }[]) => events.map((e) => `${e.user}@${e.at.getUTCMinutes()}`);
+      assert.deepEqual(users(await s.audit.search({ users: ['ALICE@corp.example.com'], limit: 10 })), ['alice@corp.example.com@2', 'alice@corp.example.com@1', 'Alice@corp.example.com@0']);
+      assert.deepEqual(users(await s.audit.search({ users: ['alice@corp.example.com', 'unresolved:0123456789ab'], types: ['signin'], limit: 10 })), ['unresolved:0123456789ab@3', 'alice@corp.example.com@1', 'Alice@corp.example.com@0']);
+      assert.deepEqual(users(await s.audit.search({ since: at(1), until: at(3), limit: 10 })), ['alice@corp.example.com@2', 'alice@corp.example.com@1'], 'since inclusive, until exclusive');
+      assert.deepEqual(users(await s.audit.search({ limit: 2 })), ['bob@corp.example.com@4', 'unresolved:0123456789ab@3']);
+      const [third] = await s.audit.search({ since: at(2), until: at(3), limit: 1 });
+      assert.deepEqual(users(await s.audit.search({ afterId: third!.id, limit: 10 })), ['bob@corp.example.com@4', 'unresolved:0123456789ab@3']);
+      assert.deepEqual(await s.audit.search({ users: ['carol@corp.example.com'], limit: 10 }), []);
       await s.close();
     });
 
@@ -398,6 +429,30 @@ for (const [name, open] of adapters) {
       assert.equal(await s.oidcClients.remove('b'), true);
       assert.equal(await s.oidcClients.remove('b'), false);
       assert.equal(await s.oidcClients.get('b'), undefined);
+      await s.close();
+    });
+
+    it('adds a trust at version 1, replaces it by id at version 2, records a refresh without touching it, and deletes it', async () => {
+      const s = await open();
+      const trust = {
+        id: 'https://sp.example.org/metadata',
+        trust: { identifier: 'https://sp.example.org/metadata', name: 'SP', replyUrls: ['https://sp.example.org/acs'], saml: { sign: 'assertion' } },
+        source: { kind: 'url' as const, url: 'https://sp.example.org/metadata' },
+        options: { allowIdpInitiated: true },
+        metadata: '<EntityDescriptor/>',
+        validUntil: new Date(9_000_000),
+        lastRefresh: { at: new Date(5_000), ok: true, message: 'fetched' },
+        updatedAt: new Date(5_000),
+      };
+      assert.equal((await s.trusts.put(trust)).version, 1);
+      assert.deepEqual(await s.trusts.get(trust.id), { ...trust, version: 1 });
+      const replaced = { ...trust, trust: { ...trust.trust, name: 'SP 2' }, validUntil: undefined, updatedAt: new Date(6_000) };
+      assert.equal((await s.trusts.put(replaced)).version, 2);
+      await s.trusts.setRefresh(trust.id, { at: new Date(7_000), ok: false, message: 'HTTP 503' });
+      assert.deepEqual(await s.trusts.list(), [{ ...replaced, version: 2, lastRefresh: { at: new Date(7_000), ok: false, message: 'HTTP 503' } }]);
+      assert.equal(await s.trusts.delete(trust.id), true);
+      assert.equal(await s.trusts.delete(trust.id), false);
+      assert.deepEqual(await s.trusts.list(), []);
       await s.close();
     });
   });

@@ -14,7 +14,7 @@ import { GraphClient } from '../../entra/graph-client.js';
 import { Http } from '../../entra/http.js';
 import { graphTokenProvider } from '../../entra/token.js';
 import { memoryStore } from '../../store/memory.js';
-import type { SyncStateStore } from '../../store/types.js';
+import type { AuditStore, SyncStateStore } from '../../store/types.js';
 import { SyncEngine, type SyncProgress, type SyncSettings } from '../../sync/engine.js';
 import type { LeaseOptions } from '../../sync/lease.js';
 
@@ -56,6 +56,8 @@ export interface EngineOptions {
   credential?: 'secret' | 'certificate';
   onProgress?: (p: SyncProgress) => void;
   lease?: LeaseOptions;
+  /** Where finished runs are audited. */
+  audit?: AuditStore;
 }
 
 export function makeEngine(w: SyncWorld, opts: EngineOptions = {}): { engine: SyncEngine; store: SyncStateStore; graph: GraphClient; pool: DcPool; close: () => Promise<void> } {
@@ -75,6 +77,7 @@ export function makeEngine(w: SyncWorld, opts: EngineOptions = {}): { engine: Sy
     store, source, graph,
     settings: { deleteThreshold: 500, staging: false, flows: [], writeBackConsistencyGuid: false, ...opts.settings },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.lease ? { lease: opts.lease } : {}),
+    ...(opts.audit ? { audit: opts.audit } : {}),
   });
   return { engine, store, graph, pool, close: async () => { await pool.close(); await http.close(); } };
 }

@@ -1,12 +1,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { guidFromBytes, immutableIdFromBytes } from '../../directory/guid.js';
+import { memoryStore } from '../../store/memory.js';
 import type { User } from '../entra/tenant.js';
 import { addGroup, addUser, graphWrites, makeEngine, members, replace, restoreTombstone, syncWorld, type SyncWorld } from './helpers.js';
 
 describe('sync AD → Entra (Samba + Entra double)', () => {
   let w: SyncWorld;
   let e: ReturnType<typeof makeEngine>;
+  const audit = memoryStore();
   const dn: Record<string, string> = {};
   before(async () => {
     w = await syncWorld('SyncMain');
@@ -15,7 +17,7 @@ describe('sync AD → Entra (Samba + Entra double)', () => {
     dn.cyd = await addUser(w.ad, w.ou, 'sync-cyd', { upnSuffix: 'fabrikam.example.com' });
     dn.staff = await addGroup(w.ad, w.ou, 'sync-staff', [dn.ann, dn.ben]);
     dn.all = await addGroup(w.ad, w.ou, 'sync-all', [dn.staff, dn.cyd]);
-    e = makeEngine(w);
+    e = makeEngine(w, { audit: audit.audit });
   });
   after(async () => {
     await e.close();
@@ -49,6 +51,8 @@ describe('sync AD → Entra (Samba + Entra double)', () => {
     assert.equal(w.double.tenant.groups.size, 2);
     assert.deepEqual(memberNames('sync-staff'), ['sync-ann@corp.example.com', 'sync-ben@corp.example.com']);
     assert.deepEqual(memberNames('sync-all'), ['sync-cyd@contosotest.onmicrosoft.com', 'sync-staff']);
+    const [event] = await audit.audit.recent(5, { type: 'sync.run' });
+    assert.deepEqual([event?.outcome, event?.details?.runId, event?.details?.mode, event?.details?.outcome, event?.details?.created], ['success', report.run.id, 'full', 'success', report.run.counts.created], 'the run is audited');
   });
 
   it('writes nothing on a second run, delta or full', async () => {
