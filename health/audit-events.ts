@@ -23,6 +23,8 @@ export const AUDIT_EVENTS: Readonly<Record<string, AuditEventKind>> = {
   signout: { id: 8030, what: 'a sign-out (wsignout1.0, wsignoutcleanup1.0)', adfs: { success: '1206', failure: '1207' } },
   'password.change': { id: 8040, what: 'a password change at /adfs/portal/updatepassword/', adfs: { success: '1204', failure: '1205' } },
   'request.rejected': { id: 8050, what: 'a request refused before any sign-in: malformed, CSRF, rate limit, unknown relying party, unregistered reply', adfs: { failure: '364 (passive), 111 (WS-Trust)' } },
+  'mfa': { id: 8060, what: 'a second-factor decision: challenge begun, code or push approved, denied, timed out (hook fail-closed), enrolment; never the code' },
+  'mfa.reset': { id: 8062, what: 'a user’s authenticator app removed by an operator (gatehouse mfa reset)' },
   'key.generated': { id: 8100, what: 'a certificate generated (automatic rollover or keys generate)' },
   'key.imported': { id: 8102, what: 'a certificate imported' },
   'key.promoted': { id: 8104, what: 'a certificate made active; the old one is previous' },
@@ -37,6 +39,17 @@ export const AUDIT_EVENTS: Readonly<Record<string, AuditEventKind>> = {
   'trust.refresh-failed': { id: 8208, what: 'a metadata refresh failed; the trust was kept', adfs: { failure: '168 (retrieval), 166 (processing)' } },
   'federation.applied': { id: 8300, what: 'a domain’s federation settings written to Entra (federation apply / convert)' },
   'sync.run': { id: 8400, what: 'an AD → Entra sync run finished (success, partial, stopped, staged or failed)' },
+  'oidc.token': { id: 8500, what: 'an OAuth / OpenID Connect token issued at /adfs/oauth2/token, or refused (PKCE mismatch, reused code, expired refresh token, wrong client secret)', adfs: { success: '1200', failure: '1201' } },
+  'oidc.authorize': { id: 8502, what: 'an authorization request refused (unregistered redirect_uri, bad parameters)' },
+  'oidc.userinfo': { id: 8504, what: 'a userinfo request refused' },
+  'oidc.logout': { id: 8506, what: 'an RP-initiated logout refused' },
+  'oidc.devicecode': { id: 8508, what: 'a device authorization request refused' },
+  'oidc.deviceauth': { id: 8510, what: 'a device code entered on the verification page refused' },
+  'oidc.keys': { id: 8512, what: 'a JWKS request failed' },
+  'oidc.discovery': { id: 8514, what: 'a discovery request failed' },
+  'oidc.request': { id: 8516, what: 'an OpenID Connect request the provider could not serve (server_error)' },
+  'oidc.grant.revoked': { id: 8518, what: 'a grant revoked whole (a reused code or a replayed refresh token)' },
+  'admin.refused': { id: 8600, what: 'a request to the admin listener without its bearer token or client certificate' },
 };
 
 // Reasons with which the extranet lockout refuses a sign-in (sts/signin/extranet-lockout.ts).

@@ -63,7 +63,7 @@ export function buildServices(rt: Runtime) {
     signIn,
     sessions,
     cookie,
-    saml: new Saml2Tokens({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config) }),
+    saml: new Saml2Tokens({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config), audit: rt.audit }),
     counters: rt.store.counters,
     signInState: new SealedValues(rt.kek, 'saml sign-in state'),
     logoutState: new SealedValues(rt.kek, 'saml logout run'),

@@ -1,3 +1,4 @@
+import type { Audit } from '../../health/audit.js';
 import type { SignatureAlgorithm, Signer } from '../../keys/signer.js';
 import { SIGNATURE_METHOD } from '../../xml/dsig.js';
 import type { WrittenXml } from '../../xml/writer.js';
@@ -42,6 +43,8 @@ export class Saml2Tokens {
       signer: () => Signer;
       domains: FederatedDomain[];
       defaultIssuer: string;
+      /** token.issued events (README "Audit log"), as TokenService records them for SAML 1.1. */
+      audit?: Audit | undefined;
     },
   ) {}
 
@@ -85,6 +88,7 @@ export class Saml2Tokens {
       assertion: carried,
       signing: saml.sign === 'assertion' ? undefined : this.signing(trust),
     });
+    await this.deps.audit?.record({ at: now, type: 'token.issued', outcome: 'success', user: auth.user.upn, relyingParty: trust.identifier, details: { protocol: 'saml2', tokenType: 'saml2', assertionId: assertion.assertionId, encrypted: Boolean(saml.encryptionCertificate), notOnOrAfter: notOnOrAfter.toISOString() } });
     return { xml, nameId };
   }
 

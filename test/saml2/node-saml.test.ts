@@ -99,6 +99,9 @@ describe('node-saml as a SAML 2.0 SP of Gatehouse', () => {
     assert.doesNotMatch(xml, /<saml:Assertion/);
     const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: form.fields.SAMLResponse! });
     assert.equal(profile?.nameID, ALICE.immutableId);
+    // The token is audited as issued (README "Audit log" 8010).
+    const [issued] = await gh.runtime.store.audit.recent(1, { type: 'token.issued' });
+    assert.deepEqual([issued?.user, issued?.relyingParty, issued?.details?.protocol, issued?.details?.encrypted], [ALICE.upn, ENCRYPTED, 'saml2', true]);
   });
 
   it('answers IdP-initiated sign-on (loginToRp=) with an unsolicited Response node-saml accepts', async () => {
