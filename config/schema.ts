@@ -160,6 +160,7 @@ const samlEndpoint = z
     location: z.url().describe('The endpoint URL; a request naming another is refused.'),
     index: z.number().int().min(0).optional().describe('AssertionConsumerServiceIndex of an ACS (SAML 2.0 Metadata §2.2.3).'),
     isDefault: z.boolean().default(false).describe('The ACS used when a request names none.'),
+    responseLocation: z.url().optional().describe('A single logout endpoint only: where LogoutResponses to this party go when not to `location` (SAML 2.0 Metadata §2.2.2 ResponseLocation).'),
   })
   .strict();
 

@@ -45,6 +45,7 @@ export async function startGatehouse(config: Config, log: Logger, opts: StartOpt
       keyFile: config.server.tls.keyFile,
       graceMs: config.server.shutdownGraceMs,
       readiness,
+      audit: runtime.audit,
     };
     const stopOps = async (err: unknown) => {
       await ops.stop();

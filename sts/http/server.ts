@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Audit } from '../../health/audit.js';
 import type { Readiness } from './app.js';
+import { answerParserErrors } from './client-error.js';
 
 export interface RunningServer {
   server: Server;
@@ -20,6 +22,8 @@ export async function listenHttps(app: Express, opts: {
   graceMs: number;
   readiness: Readiness;
   log: Logger;
+  /** Where the requests Node's parser refuses (oversized, malformed) are recorded. */
+  audit: Audit;
   /**
    * The certificate listener: ask every client for a certificate issued under these CA files (their
    * names are the acceptable-CA list the browser filters by) and let OpenSSL verify it against them
@@ -33,6 +37,7 @@ export async function listenHttps(app: Express, opts: {
   // Slowloris guard: a client must send its headers promptly.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
+  const refused = answerParserErrors(server, { audit: opts.audit, log: opts.log });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -52,6 +57,7 @@ export async function listenHttps(app: Express, opts: {
         resolve();
       });
       server.closeIdleConnections();
+      refused.cut();
     }));
   return { server, port, stop };
 }

@@ -15,6 +15,8 @@ export interface SamlEndpoint {
   location: string;
   index?: number | undefined;
   isDefault: boolean;
+  /** SLO endpoints: where responses go, when not to `location` (SAML 2.0 Metadata §2.2.2 ResponseLocation). */
+  responseLocation?: string | undefined;
 }
 
 /** A SAML 2.0 service provider's side of a trust (config `trusts[].saml`, or its metadata). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { inflateRawSync } from 'node:zlib';
 import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { makeTestCert, type TestCert } from '../support/pki.js';
 import type { RunningTestGatehouse } from '../support/gatehouse.js';
@@ -11,6 +12,7 @@ const SIGNED = 'https://signed.node-saml.test';
 const ENCRYPTED = 'https://encrypted.node-saml.test';
 const POST_SP = 'https://post.node-saml.test';
 const RESPONSE_ONLY = 'https://response-only.node-saml.test';
+const RESPONSE_LOCATION = 'https://response-location.node-saml.test';
 
 let gh: RunningTestGatehouse;
 let spKey: TestCert;
@@ -44,6 +46,7 @@ describe('node-saml as a SAML 2.0 SP of Gatehouse', () => {
       spTrust(ENCRYPTED, ENCRYPTED, { signingCertificates: [spKey.certPem], sign: 'both', encryptionCertificate: spKey.certPem, dataEncryption: 'aes256-cbc', allowIdpInitiated: true }),
       spTrust(RESPONSE_ONLY, RESPONSE_ONLY, { sign: 'response' }),
       spTrust(POST_SP, POST_SP, { signingCertificates: [spKey.certPem], requireSignedRequests: true, sign: 'both', singleLogoutServices: [{ binding: 'post', location: `${POST_SP}/slo` }] }),
+      spTrust(RESPONSE_LOCATION, RESPONSE_LOCATION, { signingCertificates: [spKey.certPem], requireSignedRequests: true, sign: 'both', singleLogoutServices: [{ binding: 'redirect', location: `${RESPONSE_LOCATION}/slo`, responseLocation: `${RESPONSE_LOCATION}/slo/done` }] }),
     ]);
     idpCertPem = (await gh.signingCertificate()).pem;
   });
@@ -134,6 +137,21 @@ describe('node-saml as a SAML 2.0 SP of Gatehouse', () => {
     // The SSO session is gone: a new sign-in asks for the password again.
     const again = await client.get(await saml.getAuthorizeUrlAsync('', undefined, {}));
     assert.match(await again.text(), /name="Password"/);
+  });
+
+  it('sends the LogoutResponse to the SLO endpoint’s ResponseLocation when it has one (Metadata §2.2.2), addressed to it', async () => {
+    const client = newClient(gh);
+    const saml = sp(RESPONSE_LOCATION);
+    const form = await logInFrom(client, gh, await client.get(await saml.getAuthorizeUrlAsync('', undefined, {})));
+    const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: form.fields.SAMLResponse! });
+    const res = await client.get(await saml.getLogoutUrlAsync(profile!, 'rs-done', {}));
+    assert.equal(res.status, 302, await res.text());
+    const back = new URL(res.headers.get('location')!);
+    assert.equal(`${back.origin}${back.pathname}`, `${RESPONSE_LOCATION}/slo/done`);
+    const xml = inflateRawSync(Buffer.from(back.searchParams.get('SAMLResponse')!, 'base64')).toString('utf8');
+    assert.match(xml, new RegExp(`Destination="${RESPONSE_LOCATION}/slo/done"`));
+    const result = await saml.validateRedirectAsync(Object.fromEntries(back.searchParams), back.search.slice(1));
+    assert.equal(result.loggedOut, true);
   });
 
   it('logs out IdP-initiated (wsignout1.0): each SAML participant gets a LogoutRequest in turn, over its binding', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomUUID, sign as rsaSign } from 'node:crypto';
+import { randomBytes, randomUUID, sign as rsaSign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
+import type { Response } from 'undici';
 import { SignedXml } from 'xml-crypto';
 import { xswVariants } from '../fixtures/saml-xsw/xsw.js';
 import type { RunningTestGatehouse } from '../support/gatehouse.js';
@@ -167,6 +168,23 @@ describe('SAML requests Gatehouse refuses, each with a page or a SAML status and
     await refused(() => post(newClient(gh), big), 'request-too-large');
     // 2 MB deflates to a few KB: the inflated size is bounded, not the compressed one.
     await refused(() => newClient(gh).get(redirect(big)), 'saml-too-large');
+  });
+
+  it('refuses a 2 MB HTTP-Redirect URL with a page and one audit event, before Express sees it', async () => {
+    // Random bytes do not deflate: the query itself is 2 MB, far over Node's 16 KB header limit.
+    const url = redirect(randomBytes(1_600_000));
+    assert.ok(url.length > 2_000_000);
+    let res: Response | undefined;
+    await refused(async () => (res = await newClient(gh).get(url)), 'request-too-large');
+    assert.equal(res?.status, 431);
+    assert.equal(res?.headers.get('connection'), 'close');
+    assert.match(res?.headers.get('content-type') ?? '', /^text\/html/);
+    const [event] = await gh.runtime.store.audit.recent(1, { type: 'request.rejected' });
+    assert.equal(event?.clientIp, '127.0.0.1');
+    assert.equal(event?.details?.parserError, 'HPE_HEADER_OVERFLOW');
+    assert.ok(!JSON.stringify(event).includes(url.slice(-200, -100)), 'none of the request is recorded');
+    // The refusal cost that connection only: the next request is served.
+    assert.match(await (await newClient(gh).get(redirect(authnRequest(OPEN)))).text(), /name="Password"/);
   });
 
   it('refuses a bad DEFLATE stream', async () => {

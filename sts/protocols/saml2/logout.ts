@@ -108,9 +108,11 @@ export async function finalLogoutResponse(deps: { trusts: TrustRegistry; tokens:
   if (run.origin.kind !== 'saml') return undefined;
   const origin = run.origin;
   const trust = deps.trusts.find(origin.trust);
-  const endpoint = sloEndpoint(trust);
-  if (!trust || !endpoint) return undefined;
+  const slo = sloEndpoint(trust);
+  if (!trust || !slo) return undefined;
   const status = { code: StatusCode.success, ...(run.failed.length > 0 ? { subCode: StatusCode.partialLogout } : {}) };
-  const location = endpoint.location;
+  // Metadata §2.2.2: a response goes to ResponseLocation when the endpoint has one, and is addressed (Destination) to it.
+  const location = slo.responseLocation ?? slo.location;
+  const endpoint = { ...slo, location };
   return outgoing(deps.tokens, trust, endpoint, 'SAMLResponse', (enveloped) => deps.tokens.logoutResponse(trust, { destination: location, issuer: origin.issuer, inResponseTo: origin.requestId, status }, enveloped), origin.relayState);
 }
