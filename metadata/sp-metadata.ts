@@ -109,7 +109,10 @@ function endpoints(sp: Element, name: string): SamlEndpoint[] {
     const indexText = el.getAttribute('index');
     const index = indexText === null || indexText === '' ? undefined : Number(indexText);
     if (index !== undefined && !(Number.isInteger(index) && index >= 0 && index <= 65535)) throw new MetadataRefused(`${name} index ${indexText} is not an unsignedShort`);
-    out.push({ binding, location, index, isDefault: booleanAttribute(el, null, 'isDefault') ?? false });
+    // ResponseLocation (Metadata §2.2.2): where this party wants LogoutResponses, when not at Location.
+    const responseText = el.getAttribute('ResponseLocation');
+    const responseLocation = responseText ? httpsUrl(responseText, `${name} ResponseLocation`) : undefined;
+    out.push({ binding, location, index, isDefault: booleanAttribute(el, null, 'isDefault') ?? false, ...(responseLocation ? { responseLocation } : {}) });
   }
   return out;
 }

@@ -18,6 +18,18 @@ const wsfedMetadata = `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:meta
 </EntityDescriptor>`;
 
 describe('relying-party trusts from metadata', () => {
+  it('takes a single logout endpoint’s ResponseLocation, https only (Metadata §2.2.2)', () => {
+    const slo = (responseLocation: string) => `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://slo.example.org/sp">
+  <SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://slo.example.org/slo" ResponseLocation="${responseLocation}"/>
+    <AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://slo.example.org/acs" index="0"/>
+  </SPSSODescriptor>
+</EntityDescriptor>`;
+    const trust = trustFromMetadata(read(slo('https://slo.example.org/slo/done')), {});
+    assert.deepEqual(trust.saml?.singleLogoutServices, [{ binding: 'redirect', location: 'https://slo.example.org/slo', isDefault: false, responseLocation: 'https://slo.example.org/slo/done' }]);
+    refused(() => read(slo('http://slo.example.org/slo/done')), /ResponseLocation/);
+  });
+
   let sp: Awaited<ReturnType<typeof samlifySpMetadata>>;
   let operator: TestCert;
   before(async () => {
