@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { hashPassword } from '../../directory/index.js';
-import { spawnGatehouse, throwawayKek, type ChildGatehouse } from '../fuzz/child-gatehouse.js';
+import type { ChildGatehouse } from '../fuzz/child-gatehouse.js';
 import { adminClient, total } from '../support/admin-client.js';
 import { freePort } from '../support/gatehouse.js';
-import { ENTRA_SIGNIN, postLogin, WebClient } from '../support/web-client.js';
+import { postLogin, WebClient } from '../support/web-client.js';
+import { signInAudits, spawnCluster, USER, waitFor } from './cluster-child.js';
 
 // The admin listener of `gatehouse serve` with two workers (the built CLI, node:cluster): every
 // worker listens on the one admin port and the primary hands each connection to one of them, so
 // each scrape on a fresh connection may land on either. Each must answer for the whole server.
-const USER = { upn: 'ann@corp.example.com', password: 'Cluster-Passw0rd!' };
 const TOKEN = 'cluster-admin-token-0123456789abcdef0123';
 /** Password sign-ins (each a token) and wrong passwords (each a refusal), spread over fresh connections. */
 const SIGN_INS = 10;
@@ -22,17 +16,12 @@ const WRONG = 4;
 /** Fresh admin connections per check: the primary deals connections to the workers in turn, so these reach both. */
 const CONNECTIONS = 6;
 let gh: ChildGatehouse;
-let usersDir: string;
 let adminPort: number;
 
 /** Pids of the workers that audited a sign-in with `outcome`, and how many each (pino writes each process's pid). */
 function auditedBy(outcome: 'success' | 'failure'): Map<number, number> {
   const by = new Map<number, number>();
-  for (const line of gh.stdout().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { pid: number; audit?: { type: string; outcome: string; user?: string } };
-    if (entry.audit?.type === 'signin' && entry.audit.outcome === outcome) by.set(entry.pid, (by.get(entry.pid) ?? 0) + 1);
-  }
+  for (const e of signInAudits(gh)) if (e.outcome === outcome) by.set(e.pid, (by.get(e.pid) ?? 0) + 1);
   return by;
 }
 
@@ -46,27 +35,9 @@ async function onFreshConnection<T>(token: string | undefined, fn: (c: ReturnTyp
   }
 }
 
-async function waitFor(what: string, condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms:\n${gh.stdout().slice(-2000)}\n${gh.stderr()}`);
-    await sleep(50);
-  }
-}
-
 before(async () => {
-  usersDir = await mkdtemp(join(tmpdir(), 'gatehouse-cluster-admin-'));
-  const users = [{ upn: USER.upn, sam: 'ann', password: await hashPassword(USER.password), objectGuid: '0b7f2a61-93c4-4f0e-8d2e-5a1c6e9b3f21', displayName: 'Ann', groups: [], disabled: false }];
-  await writeFile(join(usersDir, 'users.yaml'), stringify({ users }));
   adminPort = await freePort();
-  gh = await spawnGatehouse({
-    directory: { kind: 'file', path: join(usersDir, 'users.yaml') },
-    federation: { domains: [{ name: 'corp.example.com' }] },
-    keys: { keyEncryptionKey: throwawayKek() },
-    store: { kind: 'sqlite', sqlitePath: 'gatehouse.db' },
-    log: { level: 'info' },
-    admin: { enabled: true, host: '127.0.0.1', port: adminPort, token: TOKEN },
-  }, { workers: 2 });
+  gh = await spawnCluster({ admin: { enabled: true, host: '127.0.0.1', port: adminPort, token: TOKEN } });
   // A sign-in is two connections (the form, then its post), so one request more before every
   // other sign-in moves its post to the other worker.
   const shift = async (i: number) => {
@@ -80,12 +51,11 @@ before(async () => {
     await shift(i);
     assert.match(await (await postLogin(new WebClient([gh.tlsCertPem]), gh.url, USER.upn, 'not-the-password')).text(), /Incorrect user ID or password/, `wrong password ${i}`);
   }
-  await waitFor('every sign-in audited', () => [...auditedBy('success').values()].reduce((a, b) => a + b, 0) === SIGN_INS && [...auditedBy('failure').values()].reduce((a, b) => a + b, 0) === WRONG);
+  await waitFor(gh, 'every sign-in audited', () => [...auditedBy('success').values()].reduce((a, b) => a + b, 0) === SIGN_INS && [...auditedBy('failure').values()].reduce((a, b) => a + b, 0) === WRONG);
 });
 
 after(async () => {
   await gh?.stop();
-  if (usersDir) await rm(usersDir, { recursive: true, force: true });
 });
 
 describe('the admin listener of gatehouse serve with two workers', () => {
