@@ -22,6 +22,9 @@ export async function initConfig(o: InitOptions): Promise<{ file: string; tlsCer
     directory: o.directory,
     federation: { domains: o.domains.map((name) => ({ name })) },
     keys: { keyEncryptionKey: randomBytes(32).toString('base64') },
+    // Off and on loopback until an operator turns it on; its token is made now (43 characters, over
+    // the schema's 32) so that turning it on is `enabled: true` and giving Prometheus the token.
+    admin: { enabled: false, host: '127.0.0.1', token: randomBytes(32).toString('base64url') },
   });
   const dir = dirname(o.file);
   await mkdir(join(dir, 'tls'), { recursive: true });

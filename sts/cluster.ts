@@ -2,6 +2,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { answerPrimaryForMetrics, clusterMetrics } from '../health/cluster-metrics.js';
+import type { ClusterOperations } from './ops.js';
 import { startGatehouse, type RunningGatehouse } from './start.js';
 
 /*
@@ -11,13 +13,27 @@ import { startGatehouse, type RunningGatehouse } from './start.js';
  * PostgreSQL for a farm), as nodes of a farm do; per-process timers are already safe to run in
  * each (key refresh re-reads, the rollover runs under a store lease, housekeeping deletes are
  * idempotent). The probe of every worker answers 200 only while all workers are ready, so a load
- * balancer never sends a node traffic it can serve only in part.
+ * balancer never sends a node traffic it can serve only in part. The admin listener (sts/ops.ts)
+ * runs in every worker on the one admin port too, keeping its credential checks, audit and store
+ * there; what only the whole server knows, a worker asks the primary for (below): /metrics is
+ * every worker's metrics merged, and the health page waits for every worker's chart counts.
  */
 
-/** Messages between the primary and its workers. */
-type ToPrimary = { gatehouse: 'ready' };
-type ToWorker = { gatehouse: 'all-ready'; value: boolean } | { gatehouse: 'stop' };
+/**
+ * Messages between the primary and its workers. A worker's admin listener asks the primary for
+ * what only the whole server knows (`ask`): the metrics of every worker merged, or every worker's
+ * chart counts written to the store before the health page reads them (`flush` / `flushed`).
+ */
+type Question = 'metrics' | 'flush';
+type ToPrimary = { gatehouse: 'ready' } | { gatehouse: 'ask'; id: number; what: Question } | { gatehouse: 'flushed'; id: number };
+type ToWorker =
+  | { gatehouse: 'all-ready'; value: boolean }
+  | { gatehouse: 'stop' }
+  | { gatehouse: 'answer'; id: number; body?: string; contentType?: string; error?: string }
+  | { gatehouse: 'flush'; id: number };
 
+/** How long the primary waits for every worker's part of an answer (prom-client's own limit is 5 s too). */
+const ASK_TIMEOUT_MS = 5000;
 /** A worker that exits this soon after it was forked is restarted only after a pause, so a crash at start does not spin. */
 const CRASH_PAUSE_MS = 1000;
 /** Beyond the configured grace, how long a stopping worker may take to close its runtime before it is killed. */
@@ -53,18 +69,59 @@ export async function runPrimary(config: Config, log: Logger): Promise<{ stop():
     log.info({ workers: size, ready: now }, now ? 'all workers ready' : 'not all workers ready');
   };
 
+  const metrics = clusterMetrics();
+  const flushes = new Map<number, { pending: Set<Worker>; done(): void }>();
+  let flushCount = 0;
+  /** Every connected worker writes its chart counts; resolves when all have, or at the time limit (a worker that hangs must not hang the page). */
+  const flushAll = () =>
+    new Promise<void>((resolve) => {
+      const id = flushCount++;
+      const pending = new Set(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true));
+      const timer = setTimeout(() => done(), ASK_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        flushes.delete(id);
+        resolve();
+      };
+      if (pending.size === 0) return done();
+      flushes.set(id, { pending, done });
+      for (const w of pending) w.send({ gatehouse: 'flush', id } satisfies ToWorker);
+    });
+  const answer = async (worker: Worker, id: number, what: Question) => {
+    try {
+      if (what === 'metrics') {
+        const m = await metrics();
+        worker.send({ gatehouse: 'answer', id, body: m.body, contentType: m.contentType } satisfies ToWorker);
+      } else {
+        await flushAll();
+        worker.send({ gatehouse: 'answer', id } satisfies ToWorker);
+      }
+    } catch (err) {
+      if (worker.isConnected()) worker.send({ gatehouse: 'answer', id, error: (err as Error).message } satisfies ToWorker);
+    }
+  };
+
   const fork = (): Promise<Worker> => {
     const forkedAt = Date.now();
     const worker = cluster.fork();
     return new Promise<Worker>((resolve, reject) => {
       worker.on('message', (m: unknown) => {
-        if (!isMessage<ToPrimary>(m) || m.gatehouse !== 'ready') return;
+        if (!isMessage<ToPrimary>(m)) return;
+        if (m.gatehouse === 'ask') return void answer(worker, m.id, m.what);
+        if (m.gatehouse === 'flushed') {
+          const f = flushes.get(m.id);
+          f?.pending.delete(worker);
+          if (f?.pending.size === 0) f.done();
+          return;
+        }
+        if (m.gatehouse !== 'ready') return;
         ready.add(worker);
         worker.send({ gatehouse: 'all-ready', value: allReady } satisfies ToWorker);
         announce();
         resolve(worker);
       });
       worker.once('exit', (code, signal) => {
+        for (const f of flushes.values()) if (f.pending.delete(worker) && f.pending.size === 0) f.done();
         const wasReady = ready.delete(worker);
         const planned = retiring.delete(worker) || stopping;
         announce();
@@ -131,12 +188,49 @@ export async function runPrimary(config: Config, log: Logger): Promise<{ stop():
  */
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   let siblingsReady = false;
+  const metrics = answerPrimaryForMetrics();
+  let flushHistory = () => Promise.resolve();
+  const asked = new Map<number, { resolve(m: Extract<ToWorker, { gatehouse: 'answer' }>): void; reject(err: Error): void }>();
+  let askCount = 0;
+  const ask = (what: Question) =>
+    new Promise<Extract<ToWorker, { gatehouse: 'answer' }>>((resolve, reject) => {
+      const id = askCount++;
+      // The primary answers within its own limit; this one only covers a primary that is gone.
+      const timer = setTimeout(() => {
+        asked.delete(id);
+        reject(new Error(`the primary did not answer "${what}"`));
+      }, ASK_TIMEOUT_MS * 2);
+      asked.set(id, {
+        resolve: (m) => (clearTimeout(timer), resolve(m)),
+        reject: (err) => (clearTimeout(timer), reject(err)),
+      });
+      process.send?.({ gatehouse: 'ask', id, what } satisfies ToPrimary);
+    });
   process.on('message', (m: unknown) => {
     if (!isMessage<ToWorker>(m)) return;
     if (m.gatehouse === 'all-ready') siblingsReady = m.value;
     if (m.gatehouse === 'stop') void stop();
+    if (m.gatehouse === 'answer') {
+      const waiting = asked.get(m.id);
+      asked.delete(m.id);
+      if (m.error === undefined) waiting?.resolve(m);
+      else waiting?.reject(new Error(m.error));
+    }
+    if (m.gatehouse === 'flush') {
+      const flushed = () => process.send?.({ gatehouse: 'flushed', id: m.id } satisfies ToPrimary);
+      void flushHistory().catch((err: unknown) => log.warn({ err }, 'chart history not written for the health page')).finally(flushed);
+    }
   });
-  const running: RunningGatehouse = await startGatehouse(config, log, { peersReady: () => siblingsReady });
+  const whole: ClusterOperations = {
+    metrics: async () => {
+      const m = await ask('metrics');
+      return { contentType: m.contentType ?? '', body: m.body ?? '' };
+    },
+    flushHistory: async () => void (await ask('flush')),
+  };
+  const running: RunningGatehouse = await startGatehouse(config, log, { peersReady: () => siblingsReady, cluster: whole });
+  metrics.share(running.runtime.metrics.registry);
+  flushHistory = () => running.runtime.history.flush();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= running.stop().then(() => {

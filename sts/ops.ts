@@ -28,11 +28,23 @@ export interface Operations {
 }
 
 /**
+ * What a node:cluster worker's admin listener gets from the primary (sts/cluster.ts), so that every
+ * worker answers for the whole server: the admin listener runs in each worker on the shared port,
+ * and the primary hands a scrape to any one of them.
+ */
+export interface ClusterOperations {
+  /** Every worker's metrics, merged by each metric's aggregator (health/cluster-metrics.ts). */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** Every worker has written its chart counts to the store, so the health page's charts hold all of them. */
+  flushHistory(): Promise<void>;
+}
+
+/**
  * The operations side of a node (issue [I]): metrics read from the store at scrape time, the chart
  * history written every few seconds, alerts on a timer, and the admin listener with /metrics,
  * /health and the health page.
  */
-export async function startOperations(rt: Runtime): Promise<Operations> {
+export async function startOperations(rt: Runtime, cluster?: ClusterOperations): Promise<Operations> {
   const { config, store, log } = rt;
   const opsLog = log.child({ part: 'ops' });
   const path = (p: string) => (isAbsolute(p) ? p : resolve(config.baseDir, p));
@@ -68,12 +80,15 @@ export async function startOperations(rt: Runtime): Promise<Operations> {
       : undefined;
     admin = await listenAdmin(
       {
-        metrics: () => rt.metrics.text(),
+        metrics: () => (cluster ? cluster.metrics() : rt.metrics.text()),
         health: async () => {
           const h = await health();
           return { ok: h.worst !== 'fail', json: { ok: h.worst !== 'fail', worst: h.worst, checks: h.checks.map((c) => ({ part: c.name, status: c.status, ok: c.status !== 'fail', detail: c.detail, ...(c.fix ? { fix: c.fix } : {}) })), notChecked: h.notChecked } };
         },
-        page: async () => ({ html: healthPage(await healthView(rt, await health(), dcs, alerts)), csp: HEALTH_PAGE_CSP }),
+        page: async () => {
+          await cluster?.flushHistory();
+          return { html: healthPage(await healthView(rt, await health(), dcs, alerts)), csp: HEALTH_PAGE_CSP };
+        },
       },
       { host: a.host, port: a.port, tls, token: a.token, audit: rt.audit, log: opsLog },
     );

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { createApp, type Readiness } from './http/app.js';
 import { listenHttps } from './http/server.js';
-import { startOperations, type Operations } from './ops.js';
+import { startOperations, type ClusterOperations, type Operations } from './ops.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { buildServices } from './services.js';
 
@@ -19,6 +19,8 @@ export interface RunningGatehouse {
 export interface StartOptions extends RuntimeOptions {
   /** A cluster worker's siblings are all ready too (sts/cluster.ts): the probe needs both. */
   peersReady?: () => boolean;
+  /** A cluster worker: the admin listener answers for the whole server (sts/cluster.ts). */
+  cluster?: ClusterOperations;
 }
 
 /** Builds the runtime, mounts the endpoints and listens; ready (probe 200) only once all of it is up. */
@@ -37,7 +39,7 @@ export async function startGatehouse(config: Config, log: Logger, opts: StartOpt
   let certificateServer: Awaited<ReturnType<typeof listenHttps>> | undefined;
   let ops: Operations;
   try {
-    ops = await startOperations(runtime);
+    ops = await startOperations(runtime, opts.cluster);
     const services = buildServices(runtime);
     const app = createApp({ log, readiness, trustedProxies: config.server.trustedProxies, routers: services.routers });
     const listening = {

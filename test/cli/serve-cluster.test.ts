@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { hashPassword } from '../../directory/index.js';
-import { spawnGatehouse, throwawayKek, type ChildGatehouse } from '../fuzz/child-gatehouse.js';
+import type { ChildGatehouse } from '../fuzz/child-gatehouse.js';
 import { ENTRA_SIGNIN, postLogin, WebClient } from '../support/web-client.js';
+import { signInAudits, spawnCluster, USER, waitFor as waitForIn } from './cluster-child.js';
 
 // `gatehouse serve` with server.workers 2, as users run it (the built CLI, node:cluster): both
 // workers serve, SSO made on one works on the other (state only in the store), the probe waits
 // for every worker, a killed worker is replaced, SIGHUP restarts them in turn, SIGTERM stops all.
-const USER = { upn: 'ann@corp.example.com', password: 'Cluster-Passw0rd!' };
 let gh: ChildGatehouse;
-let usersDir: string;
 
 /** The pids of the primary's children: its workers. */
 function workerPids(): number[] {
@@ -23,15 +16,9 @@ function workerPids(): number[] {
   return out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0).sort();
 }
 
-/** The pids that logged an audit event `type` with `outcome`, from the JSON lines on stdout (pino writes each process's pid). */
+/** The pids of the workers that audited a successful sign-in of `user`. */
 function auditPids(user: string): Set<number> {
-  const pids = new Set<number>();
-  for (const line of gh.stdout().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { pid: number; audit?: { type: string; outcome: string; user?: string } };
-    if (entry.audit?.type === 'signin' && entry.audit.outcome === 'success' && entry.audit.user === user) pids.add(entry.pid);
-  }
-  return pids;
+  return new Set(signInAudits(gh).filter((e) => e.outcome === 'success' && e.user === user).map((e) => e.pid));
 }
 
 /** A browser on a new TLS connection (the primary hands each connection to a worker in turn) with `from`'s cookies. */
@@ -46,30 +33,14 @@ async function probe(): Promise<number> {
   return res?.status ?? 0;
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms:\n${gh.stdout().slice(-2000)}\n${gh.stderr()}`);
-    await sleep(50);
-  }
-}
+const waitFor = (what: string, condition: () => boolean | Promise<boolean>, ms?: number) => waitForIn(gh, what, condition, ms);
 
 before(async () => {
-  usersDir = await mkdtemp(join(tmpdir(), 'gatehouse-cluster-users-'));
-  const users = [{ upn: USER.upn, sam: 'ann', password: await hashPassword(USER.password), objectGuid: '6f1c3c1e-5d2a-4a44-9a5e-0c7f3b2d9e11', displayName: 'Ann', groups: [], disabled: false }];
-  await writeFile(join(usersDir, 'users.yaml'), stringify({ users }));
-  gh = await spawnGatehouse({
-    directory: { kind: 'file', path: join(usersDir, 'users.yaml') },
-    federation: { domains: [{ name: 'corp.example.com' }] },
-    keys: { keyEncryptionKey: throwawayKek() },
-    store: { kind: 'sqlite', sqlitePath: 'gatehouse.db' },
-    log: { level: 'info' },
-  }, { workers: 2 });
+  gh = await spawnCluster();
 });
 
 after(async () => {
   await gh?.stop();
-  if (usersDir) await rm(usersDir, { recursive: true, force: true });
 });
 
 describe('gatehouse serve with two workers', () => {

@@ -70,6 +70,29 @@ describe('gatehouse init and bad config on the command line', () => {
     assert.notEqual((await gatehouse(['init', '-c', f, '--domain', 'x.com', '--users-file', 'u.yaml'])).code, 0, 'refuses to overwrite');
   });
 
+  it('writes an admin section, off and on loopback, with a fresh token that works once enabled', async () => {
+    const dir = await tempDir();
+    const f = join(dir, 'gatehouse.yaml');
+    assert.equal((await gatehouse(['init', '-c', f, '--domain', 'corp.example.com', '--users-file', 'users.yaml'])).code, 0);
+    const c = await loadConfig(f);
+    assert.equal(c.admin.enabled, false);
+    assert.equal(c.admin.host, '127.0.0.1');
+    assert.equal(c.admin.https, true);
+    assert.match(c.admin.token ?? '', /^[A-Za-z0-9_-]{43}$/);
+    const other = join(dir, 'other.yaml');
+    await gatehouse(['init', '-c', other, '--domain', 'corp.example.com', '--users-file', 'u.yaml']);
+    assert.notEqual((await loadConfig(other)).admin.token, c.admin.token, 'a token of its own for each init');
+    // Turning it on is the one edit: the schema refuses an enabled listener without a credential.
+    const text = await readFile(f, 'utf8');
+    assert.match(text, /# Bearer token every admin request must send/);
+    const on = text.replace(/^(admin:\n(?:\s+#.*\n)*\s+enabled: )false$/m, '$1true');
+    assert.notEqual(on, text);
+    await writeFile(f, on);
+    const enabled = await loadConfig(f);
+    assert.equal(enabled.admin.enabled, true);
+    assert.equal(enabled.admin.token, c.admin.token);
+  });
+
   it('exits 2 naming the file and the key', async () => {
     const dir = await tempDir();
     const f = join(dir, 'bad.yaml');
