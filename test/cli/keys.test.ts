@@ -150,12 +150,14 @@ describe('gatehouse keys against a running server and the Entra double', () => {
     const someone = { objectGuid: '31223344-5566-7788-99aa-bbccddeeff00', upn: 'dave@corp.example.com' } as unknown as DirectoryUser;
     const secret = new Secret({ size: 20 }).base32;
     const code = (ms: number) => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: ms });
+    await gh.runtime.audit.flush();
     const before = sqliteStore(gh.config.store.sqlitePath);
     assert.deepEqual(await new TotpProvider({ store: before.mfa, kek: oldKek, issuer: 'x', driftSteps: 1 }).enrol(someone, secret, code(Date.now() - 30_000)), { ok: true });
     await before.close();
     const rekeyed = await rekey();
     assert.equal(rekeyed.code, 0, rekeyed.stderr);
     assert.match(rekeyed.stdout, /re-sealed 2 private keys and 1 authenticator secrets/);
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
       assert.deepEqual(await new TotpProvider({ store: store.mfa, kek: newKek, issuer: 'x', driftSteps: 1 }).verify(someone, '', code(Date.now())), { ok: true });

@@ -57,6 +57,7 @@ describe('gatehouse lockout show|reset|add-address|forget-addresses (AD FS *-Adf
     assert.equal(res.stdout, `reset the unfamiliar failure count of ${alice.upn}\n`);
     assert.equal((await show('alice')).unfamiliar.failures, 0);
     assert.match(await signIn('203.0.113.10', alice.password), TOKEN);
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
       const [event] = await store.audit.recent(1, { type: 'lockout.reset' });

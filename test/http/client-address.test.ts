@@ -11,6 +11,7 @@ async function signInFrom(gh: RunningTestGatehouse, forwardedFor: string) {
   const res = await postLogin(new WebClient([gh.tlsCertPem], { 'x-forwarded-for': forwardedFor }), gh.url, user.upn, user.password);
   const wresult = readForm(await res.text()).fields.wresult!;
   const inside = /AttributeName="insidecorporatenetwork"[^>]*><saml:AttributeValue>(\w+)</.exec(wresult)![1];
+  await gh.runtime.audit.flush();
   const store = sqliteStore(gh.config.store.sqlitePath);
   const [event] = await store.audit.recent(1, { type: 'signin' });
   await store.close();

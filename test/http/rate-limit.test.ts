@@ -34,6 +34,7 @@ describe('per-address bound on credential-bearing requests (rateLimit.perAddress
       assert.match(await refused.text(), /Too many attempts/);
     }
     assert.equal((await client.get(`${gh.url}${ENTRA_SIGNIN}`)).status, 200, 'pages are not counted, only posts');
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
       const rejected = (await store.audit.recent(20, { type: 'request.rejected' })).filter((e) => e.reason === 'rate-limited' && e.clientIp === '198.51.100.7');

@@ -32,6 +32,7 @@ describe('automatic token-signing certificate rollover, Entra kept in step', () 
   let dir: string;
 
   const keys = async (): Promise<KeyRecord[]> => {
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
       return await store.keys.list('signing');

@@ -49,6 +49,7 @@ function token(page: string): string | undefined {
 async function audit(type: string): Promise<AuditEvent[]> {
   // Audit events are written off the answer's path (health/audit.ts): the ones recorded for the last answer, now.
   await gh.runtime.audit.flush();
+  await gh.runtime.audit.flush();
   const store = sqliteStore(gh.config.store.sqlitePath);
   try {
     return await store.audit.recent(500, { type });
@@ -60,6 +61,7 @@ async function audit(type: string): Promise<AuditEvent[]> {
 /** Enrols an authenticator for the user straight in the store (as a finished set-up page would); returns the app. */
 async function enrol(objectGuid: string, upn: string): Promise<TOTP> {
   const secret = new Secret({ size: 20 }).base32;
+  await gh.runtime.audit.flush();
   const store = sqliteStore(gh.config.store.sqlitePath);
   try {
     const totp = new TotpProvider({ store: store.mfa, kek: Buffer.from(String(gh.config.keys.keyEncryptionKey), 'base64'), issuer: 'x', driftSteps: 1 });

@@ -148,6 +148,7 @@ describe('change-password page /adfs/portal/updatepassword/ (Samba)', () => {
     const fresh = newPassword();
     await change(client, (await changeForm(client)).fields, { UserName: user.upn, OldPassword: 'Wrong-old-1', NewPassword: fresh, ConfirmNewPassword: fresh });
     await change(client, (await changeForm(client)).fields, { UserName: user.upn, OldPassword: user.password, NewPassword: fresh, ConfirmNewPassword: fresh });
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     const events = await store.audit.recent(10, { user: user.upn });
     await store.close();

@@ -31,6 +31,7 @@ describe('extranet lockout (AD FS: refuse a sprayed account before AD locks it)'
     const html = await attempt(extranet, 'alice@corp.example.com', 'Passw0rd!');
     assert.match(html, /Incorrect user ID or password/);
     assert.doesNotMatch(html, /wresult/);
+    await extranet.runtime.audit.flush();
     const store = sqliteStore(extranet.config.store.sqlitePath);
     const [last] = await store.audit.recent(1, { type: 'signin' });
     await store.close();

@@ -26,6 +26,7 @@ async function changePassword(gh: RunningTestGatehouse, name: string, oldPasswor
 }
 
 async function audit(gh: RunningTestGatehouse, type: string, n: number): Promise<AuditEvent[]> {
+  await gh.runtime.audit.flush();
   const store = sqliteStore(gh.config.store.sqlitePath);
   try {
     return await store.audit.recent(n, { type });

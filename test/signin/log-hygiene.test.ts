@@ -28,6 +28,7 @@ describe('what a failed sign-in records of the typed name', () => {
   log.on('data', (d: Buffer) => (logged += d.toString()));
 
   const latest = async (type: string, n = 1): Promise<AuditEvent[]> => {
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
       return await store.audit.recent(n, { type });

@@ -62,6 +62,7 @@ describe('a password spray against Samba under extranet smart lockout', () => {
     return { status: res.status, body: res.text };
   };
   const audit = async (type: string): Promise<AuditEvent[]> => {
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     try {
       return await store.audit.recent(100_000, { type });

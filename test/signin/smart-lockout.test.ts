@@ -34,6 +34,7 @@ async function lastSignIn(gh: RunningTestGatehouse): Promise<AuditEvent> {
 }
 
 async function events(gh: RunningTestGatehouse, type: string): Promise<AuditEvent[]> {
+  await gh.runtime.audit.flush();
   const store = sqliteStore(gh.config.store.sqlitePath);
   try {
     return await store.audit.recent(1000, { type });

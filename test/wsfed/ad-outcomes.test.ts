@@ -47,6 +47,7 @@ describe('login page per Active Directory outcome (Samba)', () => {
   });
 
   it('records a failure audit event with the reason and never the password', async () => {
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     const events = await store.audit.recent(100, { type: 'signin' });
     await store.close();

@@ -175,6 +175,7 @@ describe('WS-Federation passive sign-in', () => {
     const html = await res.text();
     assert.match(html, /not registered/);
     assert.doesNotMatch(html, /evil\.example/);
+    await gh.runtime.audit.flush();
     const store = sqliteStore(gh.config.store.sqlitePath);
     const events = await store.audit.recent(20, { type: 'request.rejected' });
     await store.close();

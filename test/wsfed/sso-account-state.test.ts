@@ -56,6 +56,7 @@ for (const rereadSeconds of [0, defaultReread]) {
       assert.doesNotMatch(page, /wresult/, `no token ${rereadSeconds} s after the disable`);
       assert.match(page, /name="Password"/);
       assert.ok(!client.jar.get(new URL(gh.url).host)?.has('__Host-gatehouse_sso'), 'the session cookie is gone');
+      await gh.runtime.audit.flush();
       const store = sqliteStore(gh.config.store.sqlitePath);
       const events = await store.audit.recent(5, { user: user.upn });
       await store.close();

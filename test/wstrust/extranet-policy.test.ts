@@ -42,6 +42,7 @@ describe('WS-Trust extranet policy (AD FS: deny rich clients from outside the co
     const res = await requestToken(outside);
     assert.equal(res.status, 500);
     assert.match(res.text, /<s:Reason><s:Text[^>]*>MSIS3127/);
+    await outside.runtime.audit.flush();
     const store = sqliteStore(outside.config.store.sqlitePath);
     const rejected = await store.audit.recent(10, { type: 'request.rejected' });
     const signins = await store.audit.recent(10, { type: 'signin' });

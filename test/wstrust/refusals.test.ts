@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { sqliteStore } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/types.js';
 import { MAX_RST_BYTES } from '../../sts/protocols/wstrust/envelope.js';
 import { USERNAME_13, USERNAME_2005 } from '../../sts/protocols/wstrust/versions.js';
@@ -17,7 +16,8 @@ describe('WS-Trust refuses what a hostile client varies, with a fault and a requ
   const to = (path: string) => `${gh.url}${path}`;
   before(async () => {
     gh = await startTestGatehouse({ directory: { users: [alice] } });
-    store = sqliteStore(gh.config.store.sqlitePath);
+    // The server's own store: its audit reads flush the queued writes first (test/support/gatehouse.ts).
+    store = gh.runtime.store;
   });
   after(async () => {
     await store?.close();

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { derToPem } from '../../keys/certificate.js';
-import { sqliteStore } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/types.js';
 import { USERNAME_13, USERNAME_2005 } from '../../sts/protocols/wstrust/versions.js';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
@@ -65,7 +64,8 @@ describe('WS-Trust username endpoints against Samba AD and the Entra double', ()
       directory: testBedDirectory(bed, bed.caCertPath),
       trusts: [{ identifier: NO_RICH_CLIENTS, name: 'Browser-only app', replyUrls: ['https://app.example.test/wsfed'], allowWsTrust: false }],
     });
-    store = sqliteStore(gh.config.store.sqlitePath);
+    // The server's own store: its audit reads flush the queued writes first (test/support/gatehouse.ts).
+    store = gh.runtime.store;
     const signing = (await store.keys.list('signing')).find((k) => k.status === 'active');
     assert.ok(signing, 'an active signing key');
     signingCertPem = derToPem(signing.certificateDer);
