@@ -104,6 +104,8 @@ export async function createStructure(ctx: FixtureContext, upnSuffixes: string[]
 /** A fine-grained password policy (MS-ADTS 3.1.1.5.2.1) with a lockout threshold: it locks one user, never the domain. */
 export async function createLockoutPso(ctx: FixtureContext): Promise<string> {
   const hour = '-36000000000'; // intervals are negative 100 ns counts
+  // A day, not an hour: the `locked` fixture must stay locked however long a test bed lives (a slow run, a hand-kept bed).
+  const day = '-864000000000';
   const dn = `CN=GH Lockout,CN=Password Settings Container,CN=System,${ctx.baseDn}`;
   await ctx.client.add(dn, {
     objectClass: 'msDS-PasswordSettings',
@@ -116,7 +118,7 @@ export async function createLockoutPso(ctx: FixtureContext): Promise<string> {
     'msDS-MaximumPasswordAge': '-9223372036854775808',
     'msDS-LockoutThreshold': '3',
     'msDS-LockoutObservationWindow': hour,
-    'msDS-LockoutDuration': hour,
+    'msDS-LockoutDuration': day,
   });
   return dn;
 }
