@@ -10,6 +10,7 @@ import { signOutPage } from '../../ui/signout-page.js';
 import type { OidcAccounts } from './account.js';
 import { storeAdapter } from './adapter.js';
 import { clientIp } from './audit-events.js';
+import { SILENT_SIGN_IN } from './interaction.js';
 import { providerMetadata, type OidcClients } from './clients.js';
 import { PROVIDER_SESSION_COOKIE } from './live-provider.js';
 import { SCOPE_CLAIMS } from './jwt-claims.js';
@@ -226,6 +227,24 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
 function signInPolicy() {
   const policy = interactionPolicy.base();
   policy.get('consent')!.checks.remove('native_client_prompt');
+  policy.get('login')!.checks.add(silentSignInCheck());
   return policy;
+}
+
+/**
+ * prompt=none (OIDC Core 3.1.2.1) without the provider's own session: the provider knows only its
+ * session and would answer login_required at once, while AD FS signs the user in silently from its
+ * SSO session — which may come from a WS-Federation or SAML sign-in. So the request goes to the
+ * interaction after all (prompt=none taken off the parameters it keeps), and the interaction,
+ * seeing this reason, consults Gatehouse's SSO session without showing a page: a login when it is
+ * usable, login_required otherwise. prompt=none with another value is the provider's invalid_request.
+ */
+function silentSignInCheck() {
+  return new interactionPolicy.Check(SILENT_SIGN_IN, 'the sign-in step decides without a page', 'login_required', (ctx) => {
+    const { params, session } = ctx.oidc;
+    if (session?.accountId || params?.prompt !== 'none') return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    params.prompt = undefined;
+    return interactionPolicy.Check.REQUEST_PROMPT;
+  });
 }
 
