@@ -89,7 +89,7 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
       // OpenID Connect Front-Channel Logout 1.0 §2: the client's logout URI with the issuer, loaded in a frame at sign-out.
       const url = new URL(client.frontchannel_logout_uri);
       url.searchParams.set('iss', deps.issuer);
-      await deps.sessions.addParty(signedIn.session, { identifier: client.client_id, signOutUrl: url.href });
+      await deps.sessions.addParty(signedIn.session, { identifier: client.client_id, signOutUrl: url.href, frontChannel: true });
     }
     await provider.interactionFinished(req, res, loginResult(signedIn.auth), { mergeWithLastSubmission: false });
   };

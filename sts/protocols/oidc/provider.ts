@@ -4,8 +4,8 @@ import type { Config } from '../../../config/load.js';
 import type { SigningJwk } from '../../../keys/jwks.js';
 import { AdfsPath, OIDC_ISSUER_PATH } from '../../../metadata/endpoints.js';
 import type { OidcStore } from '../../../store/types.js';
-import { pageCsp, type Branding } from '../../ui/layout.js';
-import { deviceCodePage, deviceConfirmPage, deviceDonePage, oidcErrorPage, oidcSignOutPage } from '../../ui/oidc-pages.js';
+import type { Branding } from '../../ui/layout.js';
+import { deviceCodePage, deviceConfirmPage, deviceDonePage, oidcErrorPage } from '../../ui/oidc-pages.js';
 import { signOutPage } from '../../ui/signout-page.js';
 import type { OidcAccounts } from './account.js';
 import { storeAdapter } from './adapter.js';
@@ -42,8 +42,12 @@ export interface OidcProviderDeps {
   sessionLifetimeMinutes: number;
   /** Where the provider sends the browser to sign in: Gatehouse's sign-in flow for this interaction. */
   interactionUrl: (uid: string) => string;
-  /** Ends Gatehouse's SSO session of this browser (sign-out joins WS-Fed and SAML); the parties' cleanup frames. */
-  endSsoSession: (req: IncomingMessage, res: ServerResponse) => Promise<URL[]>;
+  /**
+   * Ends Gatehouse's SSO session of this browser and begins the one sign-out of every protocol
+   * (SAML participants' single logout, WS-Fed and front-channel cleanups), which ends by posting
+   * `then`, the provider's logout confirmation; where the browser goes on.
+   */
+  endSsoSession: (req: IncomingMessage, res: ServerResponse, then: { action: string; fields: Record<string, string>; formTargets: string[] }) => Promise<string>;
 }
 
 const html = (ctx: KoaContextWithOIDC, body: string, status = 200) => {
@@ -117,12 +121,14 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx) {
-          const cleanups = await deps.endSsoSession(ctx.req, ctx.res);
-          html(ctx, oidcSignOutPage(deps.branding, { cleanups, action: ctx.oidc.urlFor('end_session_confirm'), xsrf: String(ctx.oidc.session?.state?.secret ?? '') }));
           // The confirmation's redirect back to the client is part of the form's navigation (CSP form-action).
           const back = ctx.oidc.params?.post_logout_redirect_uri;
-          const targets = ["'self'", ...(typeof back === 'string' && URL.canParse(back) ? [new URL(back).origin] : [])];
-          ctx.set('Content-Security-Policy', pageCsp(targets, [...new Set(cleanups.map((u) => u.origin))]));
+          const formTargets = ["'self'", ...(typeof back === 'string' && URL.canParse(back) ? [new URL(back).origin] : [])];
+          const fields = { xsrf: String(ctx.oidc.session?.state?.secret ?? ''), logout: 'yes' };
+          const continueAt = await deps.endSsoSession(ctx.req, ctx.res, { action: ctx.oidc.urlFor('end_session_confirm'), fields, formTargets });
+          ctx.set('Cache-Control', 'no-store');
+          ctx.status = 303;
+          ctx.redirect(continueAt);
         },
         async postLogoutSuccessSource(ctx) {
           html(ctx, signOutPage(deps.branding, { cleanups: [] }));
