@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../../config/load.js';
+import { DirectoryUnavailable } from '../../../directory/pool.js';
 import type { SigningJwk } from '../../../keys/jwks.js';
 import { AdfsPath, OIDC_ISSUER_PATH } from '../../../metadata/endpoints.js';
 import type { OidcStore } from '../../../store/types.js';
@@ -70,12 +71,30 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   const maxRefresh = s.refreshTokenMaxLifetimeDays * 86_400;
   const resources = new Map(s.resources.map((r) => [r.identifier, r]));
 
+  /**
+   * The account for a token, userinfo or pairwise `sub`: with no domain controller answering, the
+   * provider must not answer its own server_error 500 ("under overload slow down, never 500"):
+   * 503 with Retry-After and temporarily_unavailable (OAuth 2.0 §4.1.2.1's code for it, which
+   * Entra ID answers at its token endpoint too), audited by the provider's error event.
+   */
+  const readUser = async (ctx: KoaContextWithOIDC, accountId: string) => {
+    try {
+      return await deps.accounts.user(accountId);
+    } catch (err) {
+      if (!(err instanceof DirectoryUnavailable)) throw err;
+      const unavailable = new errors.CustomOIDCProviderError('temporarily_unavailable', 'no domain controller answered; try again later');
+      Object.assign(unavailable, { status: 503, statusCode: 503 });
+      ctx.set('Retry-After', '30');
+      throw unavailable;
+    }
+  };
+
   const config: Configuration = {
     adapter: storeAdapter(deps.store, deps.clients),
     clients: deps.clients.configuredClients().map((c) => providerMetadata(c) as ClientMetadata),
     jwks: { keys: deps.jwks },
     async findAccount(ctx, id, token) {
-      const user = await deps.accounts.user(id);
+      const user = await readUser(ctx, id);
       if (!user) return undefined;
       return {
         accountId: id,
@@ -90,8 +109,8 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     },
     // `subject: immutableId` clients are "pairwise" to the provider: their sub is the ImmutableID, in ID tokens, userinfo and JWT access tokens alike.
     subjectTypes: ['public', 'pairwise'],
-    async pairwiseIdentifier(_ctx, accountId, client) {
-      const [own, user] = await Promise.all([deps.clients.find(client.clientId), deps.accounts.user(accountId)]);
+    async pairwiseIdentifier(ctx, accountId, client) {
+      const [own, user] = await Promise.all([deps.clients.find(client.clientId), readUser(ctx, accountId)]);
       if (!own || !user) throw new errors.InvalidGrant('the account or the client is gone');
       return deps.accounts.subject(own, user);
     },
@@ -209,7 +228,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       // Only JWT access tokens (for a resource) carry claims; opaque ones are for userinfo.
       const rs = (token as { resourceServer?: { accessTokenFormat?: string; audience?: string } }).resourceServer;
       if (!rs || rs.accessTokenFormat !== 'jwt' || !('accountId' in token) || !token.accountId) return undefined;
-      const [client, user] = await Promise.all([deps.clients.find(token.clientId!), deps.accounts.user(token.accountId)]);
+      const [client, user] = await Promise.all([deps.clients.find(token.clientId!), readUser(ctx, token.accountId)]);
       if (!client || !user) return undefined;
       const e = ctx.oidc.entities;
       const from = (e.AuthorizationCode ?? e.RefreshToken ?? e.DeviceCode) as { amr?: string[]; authTime?: number } | undefined;
