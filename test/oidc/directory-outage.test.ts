@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent, fetch } from 'undici';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
-import { Relay } from '../support/dc-relay.js';
-import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
+import { relayedDirectory, type Relay } from '../support/dc-relay.js';
+import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { readForm, WebClient } from '../support/web-client.js';
 
 const RP = 'https://oidc.app.test';
@@ -15,9 +15,8 @@ describe('OpenID Connect token requests while no domain controller answers (Samb
   let relay: Relay;
   before(async () => {
     bed = await getTestBed();
-    relay = new Relay(bed.host, 636);
-    await relay.open();
-    const directory = { ...testBedDirectory(bed, bed.caCertPath), dcs: [`ldaps://${bed.host}:${relay.port}`], connectTimeoutMs: 300, operationTimeoutMs: 1000, retryDownAfterMs: 200 };
+    let directory;
+    ({ relay, directory } = await relayedDirectory(bed));
     gh = await startTestGatehouse({ directory, extra: { oidc: { clients: [{ client_id: 'web', client_secret: SECRET, application_type: 'web', redirect_uris: [`${RP}/cb`] }] } } as never });
   });
   after(async () => {

@@ -97,7 +97,7 @@ describe('OpenID Connect max_age and acr_values (multipleauthn) through the sign
     decide = () => ({ status: 'approved' });
     const done = await follow(client, await postForm(client, pending.page!, {}));
     assert.ok(done.callback?.searchParams.get('code'), done.page?.slice(0, 300));
-    const claims = await idToken(done.callback);
+    const claims = await idToken(done.callback!);
     assert.ok((claims.amr as string[]).includes('mfa'), JSON.stringify(claims.amr));
     assert.ok((claims.amr as string[]).includes('pwd'));
 

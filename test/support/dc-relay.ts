@@ -1,4 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { ConfigInput } from '../../config/schema.js';
+import type { TestBed } from '../ad/testbed.js';
+import { testBedDirectory } from './gatehouse.js';
 
 /** A TCP relay in front of the DC's LDAPS port that the test can cut and restore: the DC "down", then back. */
 export class Relay {
@@ -26,4 +29,11 @@ export class Relay {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
+}
+
+/** The test bed's DC behind an opened relay, and the directory config that reaches it only through it (short timeouts, so an outage shows at once). */
+export async function relayedDirectory(bed: TestBed): Promise<{ relay: Relay; directory: ConfigInput['directory'] }> {
+  const relay = new Relay(bed.host, 636);
+  await relay.open();
+  return { relay, directory: { ...(testBedDirectory(bed, bed.caCertPath) as Extract<ConfigInput['directory'], { kind: 'ldap' }>), dcs: [`ldaps://${bed.host}:${relay.port}`], connectTimeoutMs: 300, operationTimeoutMs: 1000, retryDownAfterMs: 200 } };
 }

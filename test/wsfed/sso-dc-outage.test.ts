@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
-import { Relay } from '../support/dc-relay.js';
-import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
+import { relayedDirectory, type Relay } from '../support/dc-relay.js';
+import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { postLogin, WebClient } from '../support/web-client.js';
 
 const APP = 'urn:test:app';
@@ -13,9 +13,8 @@ describe('SSO while no domain controller answers (Samba behind a relay that is c
   let relay: Relay;
   before(async () => {
     bed = await getTestBed();
-    relay = new Relay(bed.host, 636);
-    await relay.open();
-    const directory = { ...testBedDirectory(bed, bed.caCertPath), dcs: [`ldaps://${bed.host}:${relay.port}`], connectTimeoutMs: 300, operationTimeoutMs: 1000, retryDownAfterMs: 200 };
+    let directory;
+    ({ relay, directory } = await relayedDirectory(bed));
     // Every SSO token reads AD here, so the outage shows at once; with the default
     // session.userRereadSeconds a user read within it still gets tokens (sso-account-state.test.ts).
     gh = await startTestGatehouse({ directory, trusts: [{ identifier: APP, name: 'App', replyUrls: ['https://app.example.test/'] }], extra: { session: { userRereadSeconds: 0 } } });
