@@ -10,18 +10,19 @@ import { OidcAccounts } from './protocols/oidc/account.js';
 import { auditProviderEvents } from './protocols/oidc/audit-events.js';
 import { OIDC_CLIENT_SECRETS, OidcClients } from './protocols/oidc/clients.js';
 import { LiveOidcProvider, PROVIDER_SESSION_COOKIE } from './protocols/oidc/live-provider.js';
-import { wsfedSignOut } from './protocols/wsfed/signout.js';
+import type { LogoutThen } from './protocols/saml2/logout.js';
+import { cleanupUrls } from './protocols/wsfed/signout.js';
+import type { SamlEndpoint } from './http/saml-route.js';
 import type { Runtime } from './runtime.js';
 import type { SignInPipeline } from './signin/pipeline.js';
 import type { SsoSessions } from './signin/session.js';
-import type { TrustRegistry } from './trusts/trust.js';
 import type { Branding } from './ui/layout.js';
 
 /**
  * Wires OpenID Connect (issue [O]) from the runtime and the parts the other protocols share: the
  * browser sign-in, the SSO session and its cookie, the trusts whose parties a sign-out cleans up.
  */
-export function buildOidc(rt: Runtime, shared: { pipeline: SignInPipeline; signIn: BrowserSignIn; sessions: SsoSessions; cookie: SessionCookie; trusts: TrustRegistry; branding: Branding; rateLimit: RequestHandler }) {
+export function buildOidc(rt: Runtime, shared: { pipeline: SignInPipeline; signIn: BrowserSignIn; sessions: SsoSessions; cookie: SessionCookie; saml: SamlEndpoint; branding: Branding; rateLimit: RequestHandler }) {
   const { config } = rt;
   const issuer = new URL(OIDC_ISSUER_PATH, config.server.publicUrl).href;
   const clients = new OidcClients(config.oidc.clients, rt.store.oidcClients, new SealedValues(rt.kek, OIDC_CLIENT_SECRETS));
@@ -33,11 +34,13 @@ export function buildOidc(rt: Runtime, shared: { pipeline: SignInPipeline; signI
     tokenLifetimeMinutes: config.oidc.idTokenLifetimeMinutes,
   });
   const log = rt.log.child({ part: 'oidc' });
-  // One sign-out for every protocol: the WS-Federation / SAML parties and the front-channel clients of the session.
-  const endSsoSession = async (req: IncomingMessage, res: ServerResponse): Promise<URL[]> => {
+  // One sign-out for every protocol, the run wsignout1.0 and SAML single logout use: the session's
+  // SAML participants, then the WS-Federation parties' and front-channel clients' cleanup frames.
+  const endSsoSession = async (req: IncomingMessage, res: ServerResponse, then: LogoutThen): Promise<string> => {
     const ended = await shared.cookie.end(req as Request, res as Response);
-    await rt.audit.record({ type: 'signout', outcome: 'success', user: ended?.upn, clientIp: (req as Request).ip, details: { protocol: 'oidc', parties: ended?.parties.length ?? 0, hadSession: ended !== undefined } });
-    return wsfedSignOut(shared.trusts, { wa: 'wsignout1.0' }, ended?.parties ?? []).cleanups;
+    const parties = ended?.parties ?? [];
+    await rt.audit.record({ type: 'signout', outcome: 'success', user: ended?.upn, clientIp: (req as Request).ip, details: { protocol: 'oidc', parties: parties.length, hadSession: ended !== undefined } });
+    return shared.saml.beginLogout(res as Response, parties, cleanupUrls(parties), then);
   };
   const live = new LiveOidcProvider(
     async (keys) => {

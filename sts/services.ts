@@ -78,7 +78,7 @@ export function buildServices(rt: Runtime) {
     metadataRouter({ config, store: rt.store, signer: () => rt.keys.signer() }),
     changePasswordRouter({ pipeline, csrf, branding, audit: rt.audit, rateLimit }),
     wstrustRouter({ trusts, pipeline, tokens, counters: rt.store.counters, audit: rt.audit, publicUrl: config.server.publicUrl, rateLimit: limits, log: rt.log.child({ part: 'wstrust' }) }),
-    ...(config.oidc.enabled ? [buildOidc(rt, { pipeline, signIn, sessions, cookie, trusts, branding, rateLimit })] : []),
+    ...(config.oidc.enabled ? [buildOidc(rt, { pipeline, signIn, sessions, cookie, saml, branding, rateLimit })] : []),
   ];
   return { trusts, pipeline, sessions, tokens, routers, certificateRouters: certificate ? [assetsRouter(), certificate.router] : undefined };
 }

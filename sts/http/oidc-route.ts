@@ -2,7 +2,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { Audit } from '../../health/audit.js';
 import { AdfsPath, OIDC_ISSUER_PATH } from '../../metadata/endpoints.js';
 import type { OidcClients } from '../protocols/oidc/clients.js';
-import { loginResult, signInRequestFor } from '../protocols/oidc/interaction.js';
+import { isSilent, loginResult, signInRequestFor } from '../protocols/oidc/interaction.js';
 import type { LiveOidcProvider } from '../protocols/oidc/live-provider.js';
 import { ProtocolError, RequestDenied } from '../protocols/errors.js';
 import type { SsoSessions } from '../signin/session.js';
@@ -66,7 +66,17 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
     const request = signInRequestFor({ params: details.params, prompt: details.prompt }, client, req.ip ?? '', deps.tokenLifetimeMinutes);
     let signedIn;
     try {
-      signedIn = await deps.signIn.run(req, res, request, `${AdfsPath.oidcSignIn}${encodeURIComponent(details.uid)}`);
+      if (isSilent(details)) {
+        // prompt=none: Gatehouse's SSO session (of any protocol's sign-in) or OIDC Core 3.1.2.6
+        // login_required, never a page (the provider audits the error as it resumes: authorization.error).
+        signedIn = await deps.signIn.passive(req, request);
+        if (!signedIn) {
+          await provider.interactionFinished(req, res, { error: 'login_required', error_description: 'the end-user is not signed in' }, { mergeWithLastSubmission: false });
+          return;
+        }
+      } else {
+        signedIn = await deps.signIn.run(req, res, request, `${AdfsPath.oidcSignIn}${encodeURIComponent(details.uid)}`);
+      }
     } catch (err) {
       // Refused by the sign-in flow (e.g. acr_values asks for a method we do not perform; audited
       // there): the client gets OIDC Core 3.1.2.6 access_denied at its redirect URI.
@@ -79,7 +89,7 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
       // OpenID Connect Front-Channel Logout 1.0 §2: the client's logout URI with the issuer, loaded in a frame at sign-out.
       const url = new URL(client.frontchannel_logout_uri);
       url.searchParams.set('iss', deps.issuer);
-      await deps.sessions.addParty(signedIn.session, { identifier: client.client_id, signOutUrl: url.href });
+      await deps.sessions.addParty(signedIn.session, { identifier: client.client_id, signOutUrl: url.href, frontChannel: true });
     }
     await provider.interactionFinished(req, res, loginResult(signedIn.auth), { mergeWithLastSubmission: false });
   };

@@ -5,7 +5,7 @@ import { AdfsPath } from '../../metadata/endpoints.js';
 import type { CounterStore } from '../../store/types.js';
 import { RequestDenied } from '../protocols/errors.js';
 import { carriesSamlMessage, readBoundMessage, type OutgoingMessage } from '../protocols/saml2/binding.js';
-import { acceptLogoutResponse, finalLogoutResponse, nextLogoutRequest, readSpLogoutRequest, startLogout, type LogoutRun } from '../protocols/saml2/logout.js';
+import { acceptLogoutResponse, finalLogoutResponse, nextLogoutRequest, readSpLogoutRequest, startLogout, type LogoutRun, type LogoutThen } from '../protocols/saml2/logout.js';
 import {
   beginIdpInitiated, beginSaml2SignIn, completeSaml2SignIn, resumeSaml2SignIn, SamlStatusError, statusAnswer,
   type Saml2SignIn, type SamlFormPost,
@@ -43,6 +43,9 @@ export interface SamlDeps {
 
 const LOGOUT_COOKIE = 'gatehouse_slo';
 
+/** The query parameter of /adfs/ls/ that goes on with the logout run this browser's cookie holds (begun by another protocol). */
+const CONTINUE_LOGOUT = 'GatehouseLogout';
+
 /**
  * SAML 2.0 at AD FS's passive endpoint (/adfs/ls/): AuthnRequests and LogoutRequests in either
  * binding, participants' LogoutResponses, and the login form's post-back (SAMLState). The protocol
@@ -53,13 +56,14 @@ export class SamlEndpoint {
 
   /** Whether /adfs/ls/ should hand this request here rather than to WS-Federation. */
   wants(req: Request): boolean {
-    return typeof req.query.SAMLState === 'string' || carriesSamlMessage(req);
+    return typeof req.query.SAMLState === 'string' || typeof req.query[CONTINUE_LOGOUT] === 'string' || carriesSamlMessage(req);
   }
 
   async handle(req: Request, res: Response): Promise<void> {
     if (typeof req.query.SAMLState === 'string') {
       return this.signIn(req, res, resumeSaml2SignIn({ trusts: this.deps.trusts, sealed: this.deps.signInState }, req.query.SAMLState, req.ip ?? ''));
     }
+    if (typeof req.query[CONTINUE_LOGOUT] === 'string') return this.runLogout(req, res, this.openRun(req));
     const msg = readBoundMessage(req);
     if (msg.kind === 'SAMLResponse') return this.logoutResponse(req, res, msg);
     const trusted = trustedMessage(this.deps.trusts, msg, ['AuthnRequest', 'LogoutRequest']);
@@ -138,9 +142,25 @@ export class SamlEndpoint {
     return this.runLogout(req, res, startLogout(parties, { kind: 'page', back }, cleanups));
   }
 
-  private async logoutResponse(req: Request, res: Response, msg: ReturnType<typeof readBoundMessage>): Promise<void> {
+  /**
+   * A sign-out another protocol began for an ended session (OpenID Connect RP-initiated logout):
+   * the same run as wsignout1.0's — SAML participants one after the other, then the page with the
+   * WS-Fed and front-channel cleanup frames — which ends by posting `then`. The run waits in this
+   * browser's cookie; the browser goes on at the URL returned.
+   */
+  beginLogout(res: Response, parties: SessionParty[], cleanups: URL[], then: LogoutThen): string {
+    setCookie(res, LOGOUT_COOKIE, this.deps.logoutState.seal(startLogout(parties, { kind: 'page', then }, cleanups)), { sameSite: 'none' });
+    return `${AdfsPath.passive}?${CONTINUE_LOGOUT}=1`;
+  }
+
+  private openRun(req: Request): LogoutRun {
     const run = this.deps.logoutState.open<LogoutRun>(readCookie(req, LOGOUT_COOKIE));
     if (!run || run.exp < Date.now()) throw new RequestDenied('saml-no-logout-in-progress', 'There is no sign-out in progress in this browser.');
+    return run;
+  }
+
+  private async logoutResponse(req: Request, res: Response, msg: ReturnType<typeof readBoundMessage>): Promise<void> {
+    const run = this.openRun(req);
     acceptLogoutResponse(this.deps.trusts, run, msg, this.deps.endpoint);
     return this.runLogout(req, res, run);
   }
@@ -162,8 +182,10 @@ export class SamlEndpoint {
     const final = await finalLogoutResponse({ trusts: this.deps.trusts, tokens: this.deps.saml }, run);
     if (final && cleanups.length === 0) return send(res, this.deps.branding, final);
     const back = run.origin.kind === 'page' ? run.origin.back : final?.binding === 'redirect' ? final.url : undefined;
-    const post = final?.binding === 'post' ? { action: final.action, fields: final.fields } : undefined;
-    sendPage(res, signOutPage(this.deps.branding, { cleanups, back, post, partial }), { frameTargets, ...(post ? { formTargets: [new URL(post.action).origin] } : {}) });
+    const then = run.origin.kind === 'page' ? run.origin.then : undefined;
+    const post = final?.binding === 'post' ? { action: final.action, fields: final.fields } : then;
+    const formTargets = then ? then.formTargets : post ? [new URL(post.action).origin] : undefined;
+    sendPage(res, signOutPage(this.deps.branding, { cleanups, back, post, partial }), { frameTargets, ...(formTargets ? { formTargets } : {}) });
   }
 }
 

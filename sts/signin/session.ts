@@ -17,9 +17,10 @@ export type SamlParticipant = z.infer<typeof samlParticipant>;
 
 /**
  * A relying party that got a token in this session: sign-out cleans each up, WS-Fed parties with
- * wsignoutcleanup1.0 (MS-MWBF), SAML ones (with `saml`) with a LogoutRequest.
+ * wsignoutcleanup1.0 (MS-MWBF), SAML ones (with `saml`) with a LogoutRequest, OpenID Connect
+ * clients (`frontChannel`) by loading their front-channel logout URI as it is.
  */
-const sessionParty = z.object({ identifier: z.string(), signOutUrl: z.string(), saml: samlParticipant.optional() });
+const sessionParty = z.object({ identifier: z.string(), signOutUrl: z.string(), saml: samlParticipant.optional(), frontChannel: z.boolean().optional() });
 export type SessionParty = z.infer<typeof sessionParty>;
 
 /**

@@ -34,24 +34,6 @@ export function deviceDonePage(b: Branding, aborted = false): string {
   return messagePage(b, { title: b.texts['device.title'], message: b.texts[aborted ? 'device.aborted' : 'device.done'] });
 }
 
-/**
- * RP-initiated logout: a hidden frame per party of the ended SSO session (WS-Federation, SAML and
- * front-channel logout URIs alike), then the provider's logout confirmation submitted by
- * autopost.js once the frames have loaded (it waits for them on a page with cleanup frames) (AD FS asks no question at sign-out), with a button
- * for browsers without scripts.
- */
-export function oidcSignOutPage(b: Branding, p: { cleanups: URL[]; action: string; xsrf: string }): string {
-  const t = b.texts;
-  const frames = p.cleanups.map((u) => `<iframe class="cleanup" title="${escapeHtml(t['signout.frame'])} ${escapeHtml(u.host)}" src="${escapeHtml(u.href)}"></iframe>`).join('\n');
-  const form = `<form method="post" action="${escapeHtml(p.action)}" data-autopost>
-<input type="hidden" name="xsrf" value="${escapeHtml(p.xsrf)}">
-<input type="hidden" name="logout" value="yes">
-<p class="manual">${escapeHtml(t['post.noScript'])}</p>
-<button type="submit" class="manual">${escapeHtml(t['signout.continue'])}</button>
-</form>`;
-  return page(b, t['signout.title'], `<h1>${escapeHtml(t['signout.title'])}</h1>\n<p role="status">${escapeHtml(t['signout.message'])}</p>\n${frames}\n${form}`, { script: true });
-}
-
 export function oidcErrorPage(b: Branding, reference: string): string {
   return messagePage(b, { title: b.texts['oidc.errorTitle'], message: b.texts['oidc.error'], reference });
 }

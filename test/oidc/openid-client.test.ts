@@ -42,6 +42,15 @@ async function authorize(context: BrowserContext, config: oidc.Configuration, re
   return { callback, verifier, state, seen };
 }
 
+/** alice signs in to the WS-Federation app with her password: Gatehouse's SSO session, no OpenID Connect one. */
+async function wsfedSignIn(context: BrowserContext): Promise<void> {
+  const page = await context.newPage();
+  await page.goto(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(WSFED_APP)}`);
+  await signInOnPage(page, 'alice@corp.example.com', bed.users.alice!.password);
+  await page.waitForURL((u) => u.href.startsWith(`${cb.url}/wsfed`));
+  await page.close();
+}
+
 async function recentAudit(type: string) {
   // Audit writes are not awaited by the provider's event emitter: give the store a moment.
   await new Promise((r) => setTimeout(r, 150));
@@ -154,11 +163,7 @@ describe('OpenID Connect at AD FS’s paths: openid-client as the relying party,
   it('shares one SSO session with WS-Federation: no second password, prompt=login asks again, WS-Fed sign-out ends it', async () => {
     const config = await discover(issuer, gh.tlsCertPem, 'spa', undefined, oidc.None());
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    const page = await context.newPage();
-    await page.goto(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(WSFED_APP)}`);
-    await signInOnPage(page, 'alice@corp.example.com', bed.users.alice!.password);
-    await page.waitForURL((u) => u.href.startsWith(`${cb.url}/wsfed`));
-    await page.close();
+    await wsfedSignIn(context);
 
     const sso = await authorize(context, config, `${cb.url}/spa`, {}, false);
     assert.ok(sso.callback.searchParams.get('code'), 'a code without a login page');
@@ -173,6 +178,28 @@ describe('OpenID Connect at AD FS’s paths: openid-client as the relying party,
     await out.goto(oidc.buildAuthorizationUrl(config, { redirect_uri: `${cb.url}/spa`, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
     await out.waitForSelector('#passwordInput');
     await context.close();
+  });
+
+  it('prompt=none signs in silently from an SSO session a WS-Federation sign-in started, and answers login_required without one', async () => {
+    const config = await discover(issuer, gh.tlsCertPem, 'spa', undefined, oidc.None());
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    await wsfedSignIn(context);
+
+    const silent = await authorize(context, config, `${cb.url}/spa`, { prompt: 'none' }, false);
+    assert.equal(silent.callback.searchParams.get('error'), null, String(silent.callback.searchParams.get('error_description')));
+    const tokens = await oidc.authorizationCodeGrant(config, silent.callback, { pkceCodeVerifier: silent.verifier, expectedState: silent.state });
+    assert.equal(tokens.claims()!.sub, alice.objectGuid);
+    assert.deepEqual(tokens.claims()!.amr, ['pwd'], 'the methods of the WS-Federation sign-in');
+    assert.ok(!silent.seen.some((u) => u.includes('#passwordInput') || u.startsWith(`${gh.url}/adfs/ls/`)), 'no login page');
+    await context.close();
+
+    // No Gatehouse session in this browser: the client learns login_required at its redirect URI, no page is shown.
+    const nobody = await browser.newContext({ ignoreHTTPSErrors: true });
+    const none = await authorize(nobody, config, `${cb.url}/spa`, { prompt: 'none' }, false);
+    assert.equal(none.callback.searchParams.get('error'), 'login_required');
+    assert.equal(none.callback.searchParams.get('state'), none.state);
+    assert.ok((await recentAudit('oidc.authorize')).some((e) => e.reason === 'login_required' && e.relyingParty === 'spa'), 'audited');
+    await nobody.close();
   });
 
   it('a confidential client authenticates with private_key_jwt and gets a JWT access token for its resource with the resource’s claims', async () => {

@@ -1,39 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { getTestBed, type TestBed } from '../ad/testbed.js';
-import { startTestGatehouse, testBedDirectory, type RunningTestGatehouse } from '../support/gatehouse.js';
+import { relayedDirectory, type Relay } from '../support/dc-relay.js';
+import { startTestGatehouse, type RunningTestGatehouse } from '../support/gatehouse.js';
 import { postLogin, WebClient } from '../support/web-client.js';
 
 const APP = 'urn:test:app';
-
-/** A TCP relay in front of the DC's LDAPS port that the test can cut and restore: the DC "down", then back. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly host: string, private readonly target: number) {}
-
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.target, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, this.host, resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-}
 
 describe('SSO while no domain controller answers (Samba behind a relay that is cut)', () => {
   let bed: TestBed;
@@ -41,9 +13,8 @@ describe('SSO while no domain controller answers (Samba behind a relay that is c
   let relay: Relay;
   before(async () => {
     bed = await getTestBed();
-    relay = new Relay(bed.host, 636);
-    await relay.open();
-    const directory = { ...testBedDirectory(bed, bed.caCertPath), dcs: [`ldaps://${bed.host}:${relay.port}`], connectTimeoutMs: 300, operationTimeoutMs: 1000, retryDownAfterMs: 200 };
+    let directory;
+    ({ relay, directory } = await relayedDirectory(bed));
     // Every SSO token reads AD here, so the outage shows at once; with the default
     // session.userRereadSeconds a user read within it still gets tokens (sso-account-state.test.ts).
     gh = await startTestGatehouse({ directory, trusts: [{ identifier: APP, name: 'App', replyUrls: ['https://app.example.test/'] }], extra: { session: { userRereadSeconds: 0 } } });

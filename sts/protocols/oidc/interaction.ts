@@ -9,6 +9,12 @@ export interface InteractionFacts {
   prompt: { name: string; reasons: string[] };
 }
 
+/** The login prompt's reason for a prompt=none request the sign-in step answers without a page (provider.ts silentSignInCheck). */
+export const SILENT_SIGN_IN = 'gatehouse_sso_session';
+
+/** Whether the interaction must not show a page: prompt=none, answered from the SSO session or with login_required. */
+export const isSilent = (facts: InteractionFacts): boolean => facts.prompt.reasons.includes(SILENT_SIGN_IN);
+
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**

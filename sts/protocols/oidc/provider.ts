@@ -1,15 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../../config/load.js';
+import { DirectoryUnavailable } from '../../../directory/pool.js';
 import type { SigningJwk } from '../../../keys/jwks.js';
 import { AdfsPath, OIDC_ISSUER_PATH } from '../../../metadata/endpoints.js';
 import type { OidcStore } from '../../../store/types.js';
-import { pageCsp, type Branding } from '../../ui/layout.js';
-import { deviceCodePage, deviceConfirmPage, deviceDonePage, oidcErrorPage, oidcSignOutPage } from '../../ui/oidc-pages.js';
+import type { Branding } from '../../ui/layout.js';
+import { deviceCodePage, deviceConfirmPage, deviceDonePage, oidcErrorPage } from '../../ui/oidc-pages.js';
 import { signOutPage } from '../../ui/signout-page.js';
 import type { OidcAccounts } from './account.js';
 import { storeAdapter } from './adapter.js';
 import { clientIp } from './audit-events.js';
+import { SILENT_SIGN_IN } from './interaction.js';
 import { providerMetadata, type OidcClients } from './clients.js';
 import { PROVIDER_SESSION_COOKIE } from './live-provider.js';
 import { SCOPE_CLAIMS } from './jwt-claims.js';
@@ -41,8 +43,12 @@ export interface OidcProviderDeps {
   sessionLifetimeMinutes: number;
   /** Where the provider sends the browser to sign in: Gatehouse's sign-in flow for this interaction. */
   interactionUrl: (uid: string) => string;
-  /** Ends Gatehouse's SSO session of this browser (sign-out joins WS-Fed and SAML); the parties' cleanup frames. */
-  endSsoSession: (req: IncomingMessage, res: ServerResponse) => Promise<URL[]>;
+  /**
+   * Ends Gatehouse's SSO session of this browser and begins the one sign-out of every protocol
+   * (SAML participants' single logout, WS-Fed and front-channel cleanups), which ends by posting
+   * `then`, the provider's logout confirmation; where the browser goes on.
+   */
+  endSsoSession: (req: IncomingMessage, res: ServerResponse, then: { action: string; fields: Record<string, string>; formTargets: string[] }) => Promise<string>;
 }
 
 const html = (ctx: KoaContextWithOIDC, body: string, status = 200) => {
@@ -65,12 +71,30 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   const maxRefresh = s.refreshTokenMaxLifetimeDays * 86_400;
   const resources = new Map(s.resources.map((r) => [r.identifier, r]));
 
+  /**
+   * The account for a token, userinfo or pairwise `sub`: with no domain controller answering, the
+   * provider must not answer its own server_error 500 ("under overload slow down, never 500"):
+   * 503 with Retry-After and temporarily_unavailable (OAuth 2.0 §4.1.2.1's code for it, which
+   * Entra ID answers at its token endpoint too), audited by the provider's error event.
+   */
+  const readUser = async (ctx: KoaContextWithOIDC, accountId: string) => {
+    try {
+      return await deps.accounts.user(accountId);
+    } catch (err) {
+      if (!(err instanceof DirectoryUnavailable)) throw err;
+      const unavailable = new errors.CustomOIDCProviderError('temporarily_unavailable', 'no domain controller answered; try again later');
+      Object.assign(unavailable, { status: 503, statusCode: 503 });
+      ctx.set('Retry-After', '30');
+      throw unavailable;
+    }
+  };
+
   const config: Configuration = {
     adapter: storeAdapter(deps.store, deps.clients),
     clients: deps.clients.configuredClients().map((c) => providerMetadata(c) as ClientMetadata),
     jwks: { keys: deps.jwks },
     async findAccount(ctx, id, token) {
-      const user = await deps.accounts.user(id);
+      const user = await readUser(ctx, id);
       if (!user) return undefined;
       return {
         accountId: id,
@@ -85,8 +109,8 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     },
     // `subject: immutableId` clients are "pairwise" to the provider: their sub is the ImmutableID, in ID tokens, userinfo and JWT access tokens alike.
     subjectTypes: ['public', 'pairwise'],
-    async pairwiseIdentifier(_ctx, accountId, client) {
-      const [own, user] = await Promise.all([deps.clients.find(client.clientId), deps.accounts.user(accountId)]);
+    async pairwiseIdentifier(ctx, accountId, client) {
+      const [own, user] = await Promise.all([deps.clients.find(client.clientId), readUser(ctx, accountId)]);
       if (!own || !user) throw new errors.InvalidGrant('the account or the client is gone');
       return deps.accounts.subject(own, user);
     },
@@ -116,12 +140,14 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx) {
-          const cleanups = await deps.endSsoSession(ctx.req, ctx.res);
-          html(ctx, oidcSignOutPage(deps.branding, { cleanups, action: ctx.oidc.urlFor('end_session_confirm'), xsrf: String(ctx.oidc.session?.state?.secret ?? '') }));
           // The confirmation's redirect back to the client is part of the form's navigation (CSP form-action).
           const back = ctx.oidc.params?.post_logout_redirect_uri;
-          const targets = ["'self'", ...(typeof back === 'string' && URL.canParse(back) ? [new URL(back).origin] : [])];
-          ctx.set('Content-Security-Policy', pageCsp(targets, [...new Set(cleanups.map((u) => u.origin))]));
+          const formTargets = ["'self'", ...(typeof back === 'string' && URL.canParse(back) ? [new URL(back).origin] : [])];
+          const fields = { xsrf: String(ctx.oidc.session?.state?.secret ?? ''), logout: 'yes' };
+          const continueAt = await deps.endSsoSession(ctx.req, ctx.res, { action: ctx.oidc.urlFor('end_session_confirm'), fields, formTargets });
+          ctx.set('Cache-Control', 'no-store');
+          ctx.status = 303;
+          ctx.redirect(continueAt);
         },
         async postLogoutSuccessSource(ctx) {
           html(ctx, signOutPage(deps.branding, { cleanups: [] }));
@@ -202,7 +228,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       // Only JWT access tokens (for a resource) carry claims; opaque ones are for userinfo.
       const rs = (token as { resourceServer?: { accessTokenFormat?: string; audience?: string } }).resourceServer;
       if (!rs || rs.accessTokenFormat !== 'jwt' || !('accountId' in token) || !token.accountId) return undefined;
-      const [client, user] = await Promise.all([deps.clients.find(token.clientId!), deps.accounts.user(token.accountId)]);
+      const [client, user] = await Promise.all([deps.clients.find(token.clientId!), readUser(ctx, token.accountId)]);
       if (!client || !user) return undefined;
       const e = ctx.oidc.entities;
       const from = (e.AuthorizationCode ?? e.RefreshToken ?? e.DeviceCode) as { amr?: string[]; authTime?: number } | undefined;
@@ -226,6 +252,24 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
 function signInPolicy() {
   const policy = interactionPolicy.base();
   policy.get('consent')!.checks.remove('native_client_prompt');
+  policy.get('login')!.checks.add(silentSignInCheck());
   return policy;
+}
+
+/**
+ * prompt=none (OIDC Core 3.1.2.1) without the provider's own session: the provider knows only its
+ * session and would answer login_required at once, while AD FS signs the user in silently from its
+ * SSO session — which may come from a WS-Federation or SAML sign-in. So the request goes to the
+ * interaction after all (prompt=none taken off the parameters it keeps), and the interaction,
+ * seeing this reason, consults Gatehouse's SSO session without showing a page: a login when it is
+ * usable, login_required otherwise. prompt=none with another value is the provider's invalid_request.
+ */
+function silentSignInCheck() {
+  return new interactionPolicy.Check(SILENT_SIGN_IN, 'the sign-in step decides without a page', 'login_required', (ctx) => {
+    const { params, session } = ctx.oidc;
+    if (session?.accountId || params?.prompt !== 'none') return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    params.prompt = undefined;
+    return interactionPolicy.Check.REQUEST_PROMPT;
+  });
 }
 

@@ -15,12 +15,23 @@ import type { CounterStore } from '../../../store/types.js';
  * cleanup URLs to load on the last page. Kept sealed in the browser between hops.
  */
 export interface LogoutRun {
-  origin: { kind: 'saml'; trust: string; requestId: string; relayState?: string | undefined; issuer: string } | { kind: 'page'; back?: string | undefined };
+  origin: { kind: 'saml'; trust: string; requestId: string; relayState?: string | undefined; issuer: string } | { kind: 'page'; back?: string | undefined; then?: LogoutThen | undefined };
   pending: SessionParty[];
   current?: { trust: string; requestId: string } | undefined;
   failed: string[];
   cleanups: string[];
   exp: number;
+}
+
+/**
+ * A sign-out another protocol began that goes on after the participants (OpenID Connect
+ * RP-initiated logout: its confirmation, posted to the provider, which then redirects to the
+ * client's post_logout_redirect_uri). `formTargets`: the origins that post may lead to (CSP form-action).
+ */
+export interface LogoutThen {
+  action: string;
+  fields: Record<string, string>;
+  formTargets: string[];
 }
 
 /** How long a participant may take to answer its LogoutRequest before the run is given up. */

@@ -20,11 +20,15 @@ export function wsfedSignOut(trusts: TrustRegistry, msg: Extract<WsFedMessage, {
   return { trustIdentifier: trust?.identifier, cleanups: cleanupUrls(parties), back };
 }
 
-/** The wsignoutcleanup1.0 URL of each WS-Fed party (SAML participants get a LogoutRequest instead, sts/protocols/saml2/logout.ts). */
+/**
+ * The frame URL of each party the browser cleans up: a WS-Fed party's with wsignoutcleanup1.0, an
+ * OpenID Connect client's front-channel logout URI as registered (Front-Channel Logout 1.0 §2: it
+ * already carries iss). SAML participants get a LogoutRequest instead (sts/protocols/saml2/logout.ts).
+ */
 export function cleanupUrls(parties: SessionParty[]): URL[] {
   return parties.filter((p) => !p.saml).map((p) => {
     const u = new URL(p.signOutUrl);
-    u.searchParams.set('wa', 'wsignoutcleanup1.0');
+    if (!p.frontChannel) u.searchParams.set('wa', 'wsignoutcleanup1.0');
     return u;
   });
 }
