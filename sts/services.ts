@@ -48,6 +48,7 @@ export function buildServices(rt: Runtime) {
     timer: rt.metrics.signInTimer,
     userRereadMs: config.session.userRereadSeconds * 1000,
     certificateMapping: config.certificateAuth.mapping,
+    certificateEnabled: config.certificateAuth.enabled,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
