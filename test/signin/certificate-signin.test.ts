@@ -18,6 +18,7 @@ import { decode, postLogin, readForm, WebClient } from '../support/web-client.js
 const run = promisify(execFile);
 const APP = 'urn:test:certificate-app';
 const TLS_CLIENT = 'urn:ietf:rfc:2246';
+const BANNED = '198.51.100.66';
 const START = `/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(APP)}`;
 
 /** What openssl (not our code) says of a certificate: subject/issuer in encoding order, serial, SKI. */
@@ -83,7 +84,11 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     gh = await startTestGatehouse({
       directory: testBedDirectory(bed, bed.caCertPath),
       trusts: [{ identifier: APP, name: 'Certificate app', replyUrls: [rp.replyUrl] }],
-      extra: { certificateAuth: { enabled: true, port: certPort, caFiles: [join(dir, 'user-ca.pem')], revocation: { mode: 'crl', failMode: 'hard' } } },
+      extra: {
+        certificateAuth: { enabled: true, port: certPort, caFiles: [join(dir, 'user-ca.pem')], revocation: { mode: 'crl', failMode: 'hard' } },
+        server: { trustedProxies: ['127.0.0.1'] },
+        rateLimit: { bannedAddresses: [BANNED] },
+      },
     });
     signingCertPem = (await gh.signingCertificate()).pem;
   });
@@ -283,6 +288,17 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     const html = await (await c.get(`${gh.url}${START}&wauth=${encodeURIComponent(TLS_CLIENT)}`)).text();
     assert.doesNotMatch(html, /wresult/, 'the password session is not reused');
     assert.match(html, /id="certificateLink"/);
+  });
+
+  it('refuses a banned address at the certificate listener too, before the certificate is looked at', async () => {
+    const { link } = await loginPage(client(certs.alice));
+    const res = await new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': BANNED }, certs.alice).get(link);
+    assert.equal(res.status, 403);
+    const html = await res.text();
+    assert.doesNotMatch(html, /<form/, 'no certificate result is posted back');
+    assert.match(html, /Sign-in from your network is not allowed/);
+    const rejected = (await gh.runtime.store.audit.recent(5, { type: 'request.rejected' }))[0];
+    assert.deepEqual([rejected?.reason, rejected?.clientIp], ['address-banned', BANNED]);
   });
 
   it('answers the certificate listener only over a TLS handshake that asked for a certificate', async () => {
