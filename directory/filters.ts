@@ -49,3 +49,8 @@ export function domainCrossRef(nc: string): Filter {
     filters: [new EqualityFilter({ attribute: 'objectClass', value: 'crossRef' }), new EqualityFilter({ attribute: 'nCName', value: nc })],
   });
 }
+
+/** A fine-grained password policy (PSO) object. */
+export function passwordSettings(): Filter {
+  return new EqualityFilter({ attribute: 'objectClass', value: 'msDS-PasswordSettings' });
+}

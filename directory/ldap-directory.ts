@@ -2,14 +2,14 @@ import type { Entry, Filter } from 'ldapts';
 import { Attribute, Change, ResultCodeError } from 'ldapts';
 import { bindFailureReason, changeFailureReason } from './ad-errors.js';
 import { ownAccount, parseUsername, validAltSecurityIdentity, validPassword, type ParsedUsername } from './credentials.js';
-import { byAltSecurityIdentities, bySam, byUpn, domainCrossRef, groupsBySid, isUser, rootDse } from './filters.js';
+import { byAltSecurityIdentities, bySam, byUpn, domainCrossRef, groupsBySid, isUser, passwordSettings, rootDse } from './filters.js';
 import { guidFromBytes, guidToBytes } from './guid.js';
 import { unicodePwd } from './password-change.js';
 import { GroupNames } from './group-names.js';
 import { DcPool, DirectoryUnavailable, type DcState } from './pool.js';
 import { sidToString } from './sid.js';
 import { binaryAttributes, buffers, toDirectoryUser, userAttributes } from './user-entry.js';
-import type { AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, LdapTimer, LocatedAccount, LocateResult, UserQuery } from './types.js';
+import type { AdLockoutPolicy, AuthResult, ChangePasswordResult, DcHealth, Directory, DirectoryGroup, DirectoryLogger, DirectoryUser, LdapTimer, LocatedAccount, LocateResult, UserQuery } from './types.js';
 
 export interface LdapDirectoryOptions {
   /** ldaps://host[:port] or ldap://host[:port] (then StartTLS), tried in this order. */
@@ -205,6 +205,27 @@ export class LdapDirectory implements Directory {
     const base = norm(this.options.baseDn);
     const own = norm(dn);
     return own === base || own.endsWith(`,${base}`);
+  }
+
+  /**
+   * The domain object's lockoutThreshold and every PSO's msDS-LockoutThreshold (MS-ADTS 3.1.1.3.1.5;
+   * the PSOs live in CN=Password Settings Container,CN=System of the domain). A PSO container the
+   * service account may not read is reported as such, not as "no PSOs".
+   */
+  async lockoutPolicy(): Promise<AdLockoutPolicy> {
+    const number = (v: unknown) => Number((Array.isArray(v) ? v[0] : v) ?? 0) || 0;
+    const domain = await this.pool.withService((client) => client.search(this.domainNc, { scope: 'base', attributes: ['lockoutThreshold'] }));
+    const psos = await this.pool
+      .withService((client) => client.search(`CN=Password Settings Container,CN=System,${this.domainNc}`, { scope: 'one', filter: passwordSettings(), attributes: ['cn', 'msDS-LockoutThreshold'] }))
+      .then(({ searchEntries }) => searchEntries, (err: unknown) => {
+        if (err instanceof ResultCodeError) return undefined;
+        throw err;
+      });
+    return {
+      domain: number(domain.searchEntries[0]?.lockoutThreshold),
+      psos: (psos ?? []).map((e) => ({ name: String(e.cn), threshold: number(e['msDS-LockoutThreshold']) })),
+      psosReadable: psos !== undefined,
+    };
   }
 
   checkHealth(): Promise<DcHealth[]> {

@@ -102,7 +102,20 @@ export interface Directory {
   /** Works for an expired or must-change password too: that is what it is for. */
   changePassword(who: string | LocatedAccount, oldPassword: string, newPassword: string): Promise<ChangePasswordResult>;
   checkHealth(): Promise<DcHealth[]>;
+  /** AD's own account lockout (absent for a directory that locks nothing, such as the file directory). */
+  lockoutPolicy?(): Promise<AdLockoutPolicy>;
   close(): Promise<void>;
+}
+
+/**
+ * The bad-password counts at which AD locks an account (0: never): the domain's default policy and
+ * each fine-grained password policy (PSO) the service account can read; `psosReadable` false when
+ * the Password Settings Container could not be read (by default only administrators may).
+ */
+export interface AdLockoutPolicy {
+  domain: number;
+  psos: { name: string; threshold: number }[];
+  psosReadable: boolean;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { directoryFromConfig } from '../directory/from-config.js';
-import type { DcHealth } from '../directory/types.js';
+import type { DcHealth, Directory } from '../directory/types.js';
 import { describeCertificate } from '../keys/certificate.js';
 import { signingKeyOptions } from '../keys/from-config.js';
 import { unsealPrivateKey } from '../keys/keystore.js';
@@ -79,7 +79,7 @@ export function storeCheck(config: Config, store: () => Store): DoctorCheck {
  * `now` is the local clock the skew is measured with, which a test may shift (the only reader of
  * the GATEHOUSE_DOCTOR_CLOCK_OFFSET_MS test hook is cli/doctor.ts, for this check).
  */
-export function directoryChecks(config: Config, log: Logger, now: () => Date): { checks: DoctorCheck[]; close(): Promise<void> } {
+export function directoryChecks(config: Config, log: Logger, now: () => Date): { checks: DoctorCheck[]; open(): Promise<Directory>; close(): Promise<void> } {
   let directory: Awaited<ReturnType<typeof directoryFromConfig>> | undefined;
   let health: Promise<{ at: Date; dcs: DcHealth[] }> | undefined;
   const measure = () =>
@@ -101,7 +101,12 @@ export function directoryChecks(config: Config, log: Logger, now: () => Date): {
     },
   }));
   if (dir.kind === 'ldap') checks.push(clockCheck(config, measure));
-  return { checks, close: async () => directory?.close() };
+  // The directory the checks above measured, for checks of what it holds (sts/doctor-checks.ts).
+  const open = async (): Promise<Directory> => {
+    await measure();
+    return directory!;
+  };
+  return { checks, open, close: async () => directory?.close() };
 }
 
 /**

@@ -5,6 +5,7 @@ import { desiredFederations, type DesiredFederation } from '../federation/desire
 import { federationCheck, graphCheck } from '../federation/federation-check.js';
 import { rolloverCheck } from '../federation/rollover-check.js';
 import { syntheticSignInCheck } from '../federation/synthetic-signin.js';
+import { adLockoutCheck } from '../health/ad-lockout-check.js';
 import { configCheck, directoryChecks, signingCertificateCheck, storeCheck, syncCheck, type DoctorCheck } from '../health/doctor.js';
 import { probeCheck, publicEndpointClient, tlsCertificateCheck } from '../health/endpoint-checks.js';
 import type { Logger } from '../health/log.js';
@@ -48,6 +49,7 @@ export function doctorChecks(config: Config, o: { store: () => Store; log: Logge
     configCheck(config),
     storeCheck(config, store),
     ...directory.checks,
+    ...(config.directory.kind === 'ldap' ? [adLockoutCheck(config.lockout, directory.open)] : []),
     signingCertificateCheck(config, store, now),
     rolloverCheck(config, store, now),
     ...(endpoint ? [tlsCertificateCheck(config), probeCheck(urls.probe, endpoint), metadataCheck(urls.federationMetadata, store, endpoint)] : []),

@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { serviceIdentifier } from '../config/load.js';
 import { adfsEndpoints } from '../metadata/endpoints.js';
 import { deriveKey, SealedValues } from '../keys/sealing.js';
@@ -48,16 +48,17 @@ export function buildServices(rt: Runtime) {
     timer: rt.metrics.signInTimer,
     userRereadMs: config.session.userRereadSeconds * 1000,
     certificateMapping: config.certificateAuth.mapping,
+    certificateEnabled: config.certificateAuth.enabled,
   });
   const sessions = new SsoSessions(rt.store.sessions, { lifetimeMs: config.session.lifetimeMinutes * 60_000 });
   const cookie = new SessionCookie(sessions, new SealedValues(rt.kek, 'sso session'), { cookieName: config.session.cookieName });
   const csrf = new Csrf(deriveKey(rt.kek, 'csrf'), rt.store.counters);
-  const certificate = certificateSignIn(rt, branding, csrf.field);
-  const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit, certificate: certificate?.hop });
-  const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config), audit: rt.audit });
   const limits = new AddressRateLimit(rt.store.counters, rt.audit, config.rateLimit.perAddressPerMinute, throttle);
   const rateLimit = limits.guard(refusalPage(branding));
   const ban = limits.banGuard(refusalPage(branding));
+  const certificate = certificateSignIn(rt, branding, csrf.field, rateLimit);
+  const signIn = new BrowserSignIn({ pipeline, cookie, csrf, branding, audit: rt.audit, certificate: certificate?.hop });
+  const tokens = new TokenService({ signer: () => rt.keys.signer(), domains: config.federation.domains, defaultIssuer: serviceIdentifier(config), audit: rt.audit });
   const saml = new SamlEndpoint({
     trusts,
     signIn,
@@ -88,7 +89,7 @@ export function buildServices(rt: Runtime) {
  * certificate listener's route. Its origin is the public host name on the certificate port (AD FS:
  * the same name, port 49443).
  */
-function certificateSignIn(rt: Runtime, branding: Parameters<typeof certificateRouter>[0]['branding'], csrfField: string) {
+function certificateSignIn(rt: Runtime, branding: Parameters<typeof certificateRouter>[0]['branding'], csrfField: string, guard: RequestHandler) {
   const c = rt.config.certificateAuth;
   if (!c.enabled) return undefined;
   const main = new URL(rt.config.server.publicUrl);
@@ -96,5 +97,5 @@ function certificateSignIn(rt: Runtime, branding: Parameters<typeof certificateR
   const fetching = { fetchTimeoutMs: c.revocation.fetchTimeoutMs, cacheMs: c.revocation.cacheMinutes * 60_000 };
   const revocation = revocationCheck(c.revocation.mode, new CrlChecker({ ...fetching, crlFiles: c.revocation.crlFiles }), new OcspChecker(fetching));
   const validator = new CertificateValidator({ failMode: c.revocation.failMode, revocation });
-  return { hop, router: certificateRouter({ hop, validator, audit: rt.audit, branding, csrfField }) };
+  return { hop, router: certificateRouter({ hop, validator, audit: rt.audit, branding, csrfField, guard }) };
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:https';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { warnIfEslCanLockAd } from '../health/ad-lockout-check.js';
 import { createApp, type Readiness } from './http/app.js';
 import { listenHttps } from './http/server.js';
 import { startOperations, type ClusterOperations, type Operations } from './ops.js';
@@ -68,6 +69,7 @@ export async function startGatehouse(config: Config, log: Logger, opts: StartOpt
     throw err;
   }
   readiness.ready = true;
+  void warnIfEslCanLockAd(config.lockout, runtime.directory, log);
   return {
     port: server.port,
     server: server.server,

@@ -114,7 +114,7 @@ export class BrowserSignIn {
         if (outcome.endSession) await this.deps.cookie.end(req, res);
         // No DC answered: 503 with Retry-After, so a load balancer or client knows to come back.
         if (outcome.error === 'directory-unavailable') res.set('Retry-After', '30');
-        this.showLogin(res, resumeUrl, sr, { error: outcome.error && failureText(texts, outcome.error), username: outcome.username, ...(outcome.error === 'directory-unavailable' ? { status: 503 } : {}) });
+        this.showLogin(res, resumeUrl, sr, { error: outcome.error && failureText(texts, outcome.error), username: outcome.username, ...(outcome.error === 'directory-unavailable' ? { status: 503 } : {}), certificateOnly: outcome.method === 'certificate' });
         return undefined;
     }
   }
@@ -132,7 +132,7 @@ export class BrowserSignIn {
     };
   }
 
-  private showLogin(res: Response, action: string, sr: SignInRequest, p: { error?: string | undefined; username?: unknown; status?: number; changePasswordUrl?: string }): void {
+  private showLogin(res: Response, action: string, sr: SignInRequest, p: { error?: string | undefined; username?: unknown; status?: number; changePasswordUrl?: string; certificateOnly?: boolean }): void {
     sendPage(
       res,
       loginPage({
@@ -145,6 +145,7 @@ export class BrowserSignIn {
         relyingPartyName: sr.trust.name,
         changePasswordUrl: p.changePasswordUrl,
         certificateUrl: this.deps.certificate?.link(action, this.deps.csrf.issue(res.req, res)),
+        certificateOnly: p.certificateOnly,
       }),
       { status: p.status ?? 200, ...formTargets(sr) },
     );

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { TLSSocket } from 'node:tls';
 import type { DetailedPeerCertificate } from 'node:tls';
 import type { Audit } from '../../health/audit.js';
@@ -36,9 +36,12 @@ export function presentedChain(socket: TLSSocket): PresentedChain {
  * main listener in a sealed, single-use form post; any refusal is a page saying why, with the way
  * back to the login page, and an audit event.
  */
-export function certificateRouter(deps: { hop: CertificateHop; validator: CertificateValidator; audit: Audit; branding: Branding; csrfField: string }): Router {
+export function certificateRouter(deps: { hop: CertificateHop; validator: CertificateValidator; audit: Audit; branding: Branding; csrfField: string; guard: RequestHandler }): Router {
   const r = Router();
-  r.get(CERTIFICATE_PATH, async (req: Request, res: Response) => {
+  // The main listener's per-address bounds (sts/http/rate-limit.ts): a banned address gets no
+  // sign-in by certificate either (AD FS BannedIpList), and a flood of handshakes, each costing a
+  // chain check and perhaps a CRL or OCSP fetch, is slowed like one of passwords.
+  r.get(CERTIFICATE_PATH, deps.guard, async (req: Request, res: Response) => {
     const texts = deps.branding.texts;
     const hop = deps.hop.openHop(req.query[HOP_PARAM]);
     if (!hop) {

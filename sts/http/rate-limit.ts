@@ -32,7 +32,7 @@ export function refusalPage(branding: Branding): Refusal {
  * Per client address, a bound on the requests an unauthenticated client can make us parse and
  * check a password for (login and change-password posts, WS-Trust): a banned address is refused,
  * then a count per minute, then the failed passwords of the throttle's window
- * (sts/signin/address-throttle.ts) — all counted in the store, so the bounds hold across every node
+ * (sts/signin/address-throttle.ts), in which the request holds a place while in flight — all counted in the store, so the bounds hold across every node
  * of a farm. Mounted before the body is read, so a refused request costs a counter update or two.
  * The first refusal of a window is audited; the rest of the flood is not, so an attacker cannot
  * turn it into one audit write per request.
@@ -47,7 +47,7 @@ export class AddressRateLimit {
 
   /** Every bound: for the requests that carry a password. */
   guard(refuse: Refusal): RequestHandler {
-    return this.handler(refuse, (ip) => this.refusal(ip));
+    return this.handler(refuse, (ip, res) => this.refusal(ip, res));
   }
 
   /** Only the banned addresses: for the sign-in pages and SSO, which carry no password and are not counted (AD FS refuses a banned address any sign-in). */
@@ -55,10 +55,10 @@ export class AddressRateLimit {
     return this.handler(refuse, async (ip) => (this.throttle.banned(ip) ? this.bannedRefusal(ip) : undefined));
   }
 
-  private handler(refuse: Refusal, check: (ip: string) => Promise<Refused | undefined>): RequestHandler {
+  private handler(refuse: Refusal, check: (ip: string, res: Response) => Promise<Refused | undefined>): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       const ip = req.ip ?? '';
-      check(ip)
+      check(ip, res)
         .then(async (refused) => {
           if (!refused) return next();
           if (refused.firstOfWindow) {
@@ -76,17 +76,28 @@ export class AddressRateLimit {
     return { why: 'address-banned', windowMs: WINDOW_MS, firstOfWindow: await this.firstOfWindow('address-banned', addressBucket(ip), WINDOW_MS), details: {} };
   }
 
-  private async refusal(ip: string): Promise<Refused | undefined> {
+  private async refusal(ip: string, res: Response): Promise<Refused | undefined> {
     const bucket = addressBucket(ip);
     if (this.throttle.banned(ip)) return this.bannedRefusal(ip);
     if (this.perMinute > 0) {
       const count = await this.counters.increment(`rate:${bucket}`, WINDOW_MS);
       if (count > this.perMinute) return { why: 'rate-limited', windowMs: WINDOW_MS, firstOfWindow: count === this.perMinute + 1, details: { perMinute: this.perMinute } };
     }
-    if (await this.throttle.throttled(ip)) {
+    // A place among the address's failures while the request is in flight, given back when the
+    // answer is done (its failure, if any, is counted by then): a parallel burst cannot pass a
+    // check made before any of it failed.
+    const place = await this.throttle.reserve(ip);
+    if (!place) {
       const windowMs = this.throttle.windowMs;
       return { why: 'address-throttled', windowMs, firstOfWindow: await this.firstOfWindow('address-throttled', bucket, windowMs), details: { windowMinutes: windowMs / 60_000 } };
     }
+    // Given back on 'finish' only: an answer is sent after the password check ended. A request the
+    // client aborts keeps its place (counted as a failure until the window ends), else aborting
+    // would free places while those checks still run. A store that cannot take the give-back
+    // likewise leaves the place counted: it errs towards throttling, never past the bound.
+    res.once('finish', () => {
+      place.release().catch(() => undefined);
+    });
     return undefined;
   }
 

@@ -2,7 +2,12 @@ import { createHmac } from 'node:crypto';
 import type { Config } from '../../config/load.js';
 import { deriveKey } from '../../keys/sealing.js';
 import type { AccountActivityStore, CounterStore, Store } from '../../store/types.js';
+import { setTimeout } from 'node:timers/promises';
 import { addressBucket } from './network.js';
+
+/** How long an attempt waits, at most, for the account's attempts in flight to settle (SETTLE_TRIES × SETTLE_POLL_MS): a bind takes milliseconds. */
+const SETTLE_POLL_MS = 25;
+const SETTLE_TRIES = 200;
 
 /** Where an extranet attempt comes from, for this account: an address it signed in from before, or not. */
 export type Location = 'familiar' | 'unfamiliar';
@@ -88,22 +93,41 @@ export class ExtranetLockout {
     return entries.some((e) => e.kind === 'familiar' && e.address === address) ? 'familiar' : 'unfamiliar';
   }
 
+  /** Wrong passwords only, by scope: what AD FS counts. The booked counter also holds the attempts in flight. */
+  private failures(account: string, scope: Location | 'any'): string {
+    return `${this.counter(account, scope)}:failed`;
+  }
+
   /**
    * Takes one attempt from the account's budget at its location before the password is checked, in
    * one store update per counter: concurrent guesses each take their own, so a burst cannot all
-   * pass a check made before any of them counted.
+   * pass a check made before any of them counted. A budget full only of attempts still in flight
+   * is not a refusal: AD FS refuses on bad passwords, not on attempts, so the real user's parallel
+   * sign-ins (a phone and a laptop, a client's many connections) must not lock each other out.
+   * Such an attempt waits for those in flight to settle — a success empties the budget, a wrong
+   * password fills it — so no more wrong passwords than the threshold ever reach AD.
    */
   async begin(accountKey: string, clientIp: string): Promise<Attempt> {
     const location = await this.location(accountKey, clientIp);
     const account = this.account(accountKey);
     const over: Partial<Record<Location | 'any', boolean>> = {};
-    for (const scope of this.scopes(location)) {
-      over[scope] = (await this.counters.increment(this.counter(account, scope), this.opts.observationWindowMs)) > this.limit(scope);
-    }
+    for (const scope of this.scopes(location)) over[scope] = await this.book(account, scope);
     const smartRefusal = over[location] ?? false;
     return { location, smartRefusal, refused: this.opts.mode === 'logOnly' ? (over.any ?? false) : smartRefusal };
   }
 
+  /** True when the scope's wrong passwords have reached its limit; else the attempt holds a place in it. */
+  private async book(account: string, scope: Location | 'any'): Promise<boolean> {
+    const booked = this.counter(account, scope);
+    const windowMs = this.opts.observationWindowMs;
+    for (let wait = 0; ; wait++) {
+      if ((await this.counters.increment(booked, windowMs)) <= this.limit(scope)) return false;
+      // Refused attempts keep their place (the budget stays spent); a wait for those in flight gives it back.
+      if ((await this.counters.get(this.failures(account, scope))) >= this.limit(scope) || wait === SETTLE_TRIES) return true;
+      await this.counters.increment(booked, windowMs, -1);
+      await setTimeout(SETTLE_POLL_MS);
+    }
+  }
   /** An attempt that told nothing about the password (the directory did not answer, AD had locked the account) returns its place. */
   async giveBack(accountKey: string, attempt: Attempt): Promise<void> {
     const account = this.account(accountKey);
@@ -112,8 +136,10 @@ export class ExtranetLockout {
 
   /** A wrong password (or a refused attempt): remembered as the location's last failure. */
   async failed(accountKey: string, attempt: Attempt, now = new Date()): Promise<void> {
+    const account = this.account(accountKey);
     const expiresAt = new Date(now.getTime() + this.opts.observationWindowMs);
-    await this.activity.put(this.account(accountKey), { kind: `failed-${attempt.location}`, address: '', at: now, expiresAt });
+    if (!attempt.refused) for (const scope of this.scopes(attempt.location)) await this.counters.increment(this.failures(account, scope), this.opts.observationWindowMs);
+    await this.activity.put(account, { kind: `failed-${attempt.location}`, address: '', at: now, expiresAt });
   }
 
   /**
@@ -123,8 +149,13 @@ export class ExtranetLockout {
    */
   async proven(accountKey: string, clientIp: string, attempt: Attempt, now = new Date()): Promise<void> {
     const account = this.account(accountKey);
-    for (const scope of this.scopes(attempt.location)) await this.counters.reset(this.counter(account, scope));
+    for (const scope of this.scopes(attempt.location)) await this.resetScope(account, scope);
     await this.remember(account, addressBucket(clientIp), now);
+  }
+
+  private async resetScope(account: string, scope: Location | 'any'): Promise<void> {
+    await this.counters.reset(this.counter(account, scope));
+    await this.counters.reset(this.failures(account, scope));
   }
 
   private async remember(account: string, address: string, now: Date): Promise<void> {
@@ -153,9 +184,9 @@ export class ExtranetLockout {
   async reset(accountKey: string, location: ResetLocation): Promise<void> {
     const account = this.account(accountKey);
     const locations: Location[] = location === 'all' ? ['familiar', 'unfamiliar'] : [location];
-    for (const l of locations) await this.counters.reset(this.counter(account, l));
+    for (const l of locations) await this.resetScope(account, l);
     // The enforced count of logOnly mode is of any location: a reset of either clears it.
-    await this.counters.reset(this.counter(account, 'any'));
+    await this.resetScope(account, 'any');
     await this.activity.remove(account, locations.map((l) => `failed-${l}` as const));
   }
 

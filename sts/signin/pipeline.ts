@@ -28,7 +28,8 @@ export type SignInOutcome =
   /** `steppedUp`: the SSO session's sign-in gained MFA just now (the session records it). */
   | { kind: 'authenticated'; auth: Authentication; fromSession: boolean; steppedUp?: boolean }
   /** Ask for a credential of `method`; `error` says why the last one failed; `endSession`: the SSO session can no longer be used. */
-  | { kind: 'needs-credentials'; method: 'password'; error?: SignInFailure; username?: string; endSession?: boolean }
+  /** `certificate`: the relying party asked for a certificate sign-in (wauth / RequestedAuthnContext TLS client): offer only that. */
+  | { kind: 'needs-credentials'; method: 'password' | 'certificate'; error?: SignInFailure; username?: string; endSession?: boolean }
   /** AD refused the password as expired or to be changed (AD FS then offers its update-password page). */
   | { kind: 'needs-password-change'; reason: 'password-expired' | 'must-change-password'; username: string }
   /** Ask for the second factor `prompt` describes; `flow` (sealed) comes back with the answer; `error`: why the last answer failed. */
@@ -82,6 +83,8 @@ export class SignInPipeline {
       userRereadMs: number;
       /** certificateAuth.mapping: how a certificate names its user, in order. */
       certificateMapping?: readonly CertificateMapping[];
+      /** certificateAuth.enabled: a request for a certificate sign-in can be met. */
+      certificateEnabled?: boolean;
     },
   ) {
     this.sessionUsers = new SessionUsers(deps.directory, deps.userRereadMs);
@@ -92,7 +95,7 @@ export class SignInPipeline {
   private readonly steps: Step[] = [
     (w) => this.methodsAvailable(w),
     (w) => this.deps.secondFactor?.resume(w) ?? Promise.resolve(undefined),
-    (w) => (w.auth ? Promise.resolve(undefined) : this.firstFactor(w)),
+    (w) => (w.auth ? Promise.resolve(undefined) : this.certificateRequired(w) ?? this.firstFactor(w)),
     (w) => this.deps.secondFactor?.step(w) ?? Promise.resolve(undefined),
   ];
 
@@ -141,7 +144,7 @@ export class SignInPipeline {
     }
     if (presented.kind === 'certificate') {
       const result = await this.withCertificate(req, presented);
-      if (!result.ok) return { kind: 'needs-credentials', method: 'password', error: result.reason };
+      if (!result.ok) return { kind: 'needs-credentials', method: req.requestedMethods.includes(AuthMethod.tlsClient) && !req.requestedMethods.some((m) => passwordMethods.has(m)) ? 'certificate' : 'password', error: result.reason };
       walk.auth = result.auth;
       return undefined;
     }
@@ -171,7 +174,25 @@ export class SignInPipeline {
    * password-only token. A request for MFA the second-factor step satisfies after the password.
    */
   private unsatisfiableMethods(req: SignInRequest): string[] {
-    return req.requestedMethods.filter((m) => !passwordMethods.has(m) && !(this.deps.secondFactor?.available && m === AuthMethod.multipleAuthn));
+    return req.requestedMethods.filter((m) => !passwordMethods.has(m) && !(this.deps.secondFactor?.available && m === AuthMethod.multipleAuthn) && !(this.deps.certificateEnabled && m === AuthMethod.tlsClient));
+  }
+
+  /**
+   * A relying party that asks for TLS client authentication (wauth=urn:ietf:rfc:2246, SAML
+   * X509 / TLSClient) gets a certificate sign-in or nothing, as AD FS forces certificate
+   * authentication for it: a password is not checked, an SSO session not made by a certificate
+   * is not reused, and the user is asked for the certificate alone. Undefined: the request does
+   * not insist (it names no method, or a password method too), or a certificate was presented.
+   */
+  private certificateRequired(walk: Walk): Promise<SignInOutcome | undefined> | undefined {
+    const { req, presented, session } = walk;
+    const insists = req.requestedMethods.includes(AuthMethod.tlsClient) && !req.requestedMethods.some((m) => passwordMethods.has(m));
+    if (!insists || presented.kind === 'certificate' || presented.kind === 'second-factor') return undefined;
+    if (presented.kind === 'nothing' && session?.methods.includes(AuthMethod.tlsClient)) return undefined;
+    return (async () => {
+      if (presented.kind === 'password') await this.record(req, 'failure', this.deps.audit.typedName(presented.username), 'certificate-required', { method: 'password' });
+      return { kind: 'needs-credentials', method: 'certificate', ...(presented.kind === 'password' ? { error: 'method-unavailable' as const } : {}) };
+    })();
   }
 
   private async withPassword(req: SignInRequest, username: unknown, password: unknown, persistent: boolean): Promise<MethodResult> {

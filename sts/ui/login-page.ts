@@ -14,6 +14,8 @@ export interface LoginPageInput {
   changePasswordUrl?: string | undefined;
   /** The certificate listener's link for this sign-in, when certificate sign-in is on. */
   certificateUrl?: string | undefined;
+  /** The relying party asked for a certificate sign-in: no password form, only the certificate link. */
+  certificateOnly?: boolean | undefined;
 }
 
 /**
@@ -27,7 +29,16 @@ export function loginPage(p: LoginPageInput): string {
 <p class="help">${escapeHtml(b.texts['login.to'])} ${escapeHtml(p.relyingPartyName)}</p>
 ${p.error ? `<p id="errorText" class="error" role="alert">${escapeHtml(p.error)}</p>` : ''}
 ${p.changePasswordUrl ? `<p><a href="${escapeHtml(p.changePasswordUrl)}" id="changePasswordLink">${escapeHtml(b.texts['login.changePassword'])}</a></p>` : ''}
-<form method="post" action="${escapeHtml(p.action)}" id="loginForm" novalidate>
+${p.certificateOnly ? '' : passwordForm(p, described)}
+${p.certificateUrl ? `<p class="alternative"><a href="${escapeHtml(p.certificateUrl)}" id="certificateLink">${escapeHtml(b.texts['login.certificate'])}</a></p>` : ''}
+${b.helpText ? `<p class="help">${escapeHtml(b.helpText)}</p>` : ''}`;
+  return page(b, b.signInTitle, body);
+}
+
+/** The user name and password form (absent when the relying party asked for a certificate). */
+function passwordForm(p: LoginPageInput, described: string): string {
+  const b = p.branding;
+  return `<form method="post" action="${escapeHtml(p.action)}" id="loginForm" novalidate>
 <input type="hidden" name="${escapeHtml(p.csrfField)}" value="${escapeHtml(p.csrfToken)}">
 <input type="hidden" name="AuthMethod" value="FormsAuthentication">
 <label for="userNameInput">${escapeHtml(b.texts['login.userName'])}</label>
@@ -36,8 +47,5 @@ ${p.changePasswordUrl ? `<p><a href="${escapeHtml(p.changePasswordUrl)}" id="cha
 <input id="passwordInput" name="Password" type="password" autocomplete="current-password" required${p.username ? ' autofocus' : ''}${described}>
 <label class="check"><input type="checkbox" name="Kmsi" value="true"> ${escapeHtml(b.texts['login.keepSignedIn'])}</label>
 <button type="submit" id="submitButton">${escapeHtml(b.texts['login.submit'])}</button>
-</form>
-${p.certificateUrl ? `<p class="alternative"><a href="${escapeHtml(p.certificateUrl)}" id="certificateLink">${escapeHtml(b.texts['login.certificate'])}</a></p>` : ''}
-${b.helpText ? `<p class="help">${escapeHtml(b.helpText)}</p>` : ''}`;
-  return page(b, b.signInTitle, body);
+</form>`;
 }

@@ -139,7 +139,7 @@ describe('gatehouse doctor walks the whole chain (Samba AD, a real Gatehouse, th
     assert.equal(r.report.worst, 'pass', r.stdout);
     assert.ok(r.report.checks.length >= 10, r.stdout);
     assert.deepEqual(r.report.checks.map((c) => c.part), [
-      'config', 'store', `directory ${bed.ldapsUrl}`, 'clock', 'signing certificate', 'certificate rollover', 'tls certificate', 'probe', 'metadata',
+      'config', 'store', `directory ${bed.ldapsUrl}`, 'clock', 'extranet lockout vs AD lockout', 'signing certificate', 'certificate rollover', 'tls certificate', 'probe', 'metadata',
       'graph', `entra federation ${DOMAIN}`, 'sync', 'synthetic sign-in',
     ]);
     assert.match(r.report.checks.find((c) => c.part === 'synthetic sign-in')!.detail, /^alice@corp\.example\.com got a token: Issuer http:\/\/corp\.example\.com\/adfs\/services\/trust\/, audience urn:federation:MicrosoftOnline, ImmutableID \S+, signed by [0-9A-F]{40}$/);

@@ -18,6 +18,7 @@ import { decode, postLogin, readForm, WebClient } from '../support/web-client.js
 const run = promisify(execFile);
 const APP = 'urn:test:certificate-app';
 const TLS_CLIENT = 'urn:ietf:rfc:2246';
+const BANNED = '198.51.100.66';
 const START = `/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(APP)}`;
 
 /** What openssl (not our code) says of a certificate: subject/issuer in encoding order, serial, SKI. */
@@ -83,7 +84,11 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     gh = await startTestGatehouse({
       directory: testBedDirectory(bed, bed.caCertPath),
       trusts: [{ identifier: APP, name: 'Certificate app', replyUrls: [rp.replyUrl] }],
-      extra: { certificateAuth: { enabled: true, port: certPort, caFiles: [join(dir, 'user-ca.pem')], revocation: { mode: 'crl', failMode: 'hard' } } },
+      extra: {
+        certificateAuth: { enabled: true, port: certPort, caFiles: [join(dir, 'user-ca.pem')], revocation: { mode: 'crl', failMode: 'hard' } },
+        server: { trustedProxies: ['127.0.0.1'] },
+        rateLimit: { bannedAddresses: [BANNED] },
+      },
     });
     signingCertPem = (await gh.signingCertificate()).pem;
   });
@@ -253,9 +258,67 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     assert.deepEqual([event?.outcome, event?.details?.method], ['failure', 'password']);
   });
 
+  it('forces a certificate sign-in when the relying party asks for one (wauth=urn:ietf:rfc:2246), as AD FS does', async () => {
+    const startCert = `${START}&wauth=${encodeURIComponent(TLS_CLIENT)}`;
+    const c = client(certs.alice);
+    const html = await (await c.get(gh.url + startCert)).text();
+    assert.match(html, /id="certificateLink"/, 'the certificate is offered');
+    assert.doesNotMatch(html, /id="passwordInput"/, 'and nothing else');
+
+    // A password posted anyway (with a valid CSRF token of this browser) is not even checked.
+    const alice = bed.users.alice!;
+    const { fields } = readForm(await (await c.get(gh.url + START)).text());
+    const refused = await (await c.post(gh.url + startCert, { ...fields, UserName: alice.upn, Password: alice.password })).text();
+    assert.doesNotMatch(refused, /wresult/);
+    assert.doesNotMatch(refused, /id="passwordInput"/);
+    const event = await lastSignin();
+    assert.deepEqual([event?.outcome, event?.reason], ['failure', 'certificate-required']);
+
+    // The certificate walk from that page signs in, and the token says TLS client.
+    const href = /<a href="([^"]*)" id="certificateLink">/.exec(html)![1]!;
+    const back = readForm(await (await c.get(decode(href))).text());
+    const at = await atApp(await (await c.post(back.action, back.fields)).text());
+    assert.equal(at.method, TLS_CLIENT);
+  });
+
+  it('does not let an SSO session of a password sign-in answer a request for a certificate', async () => {
+    const c = client(certs.alice);
+    const alice = bed.users.alice!;
+    assert.match(await (await postLogin(c, gh.url, alice.upn, alice.password, START)).text(), /wresult/);
+    const html = await (await c.get(`${gh.url}${START}&wauth=${encodeURIComponent(TLS_CLIENT)}`)).text();
+    assert.doesNotMatch(html, /wresult/, 'the password session is not reused');
+    assert.match(html, /id="certificateLink"/);
+  });
+
+  it('refuses a banned address at the certificate listener too, before the certificate is looked at', async () => {
+    const { link } = await loginPage(client(certs.alice));
+    const res = await new WebClient([gh.tlsCertPem], { 'X-Forwarded-For': BANNED }, certs.alice).get(link);
+    assert.equal(res.status, 403);
+    const html = await res.text();
+    assert.doesNotMatch(html, /<form/, 'no certificate result is posted back');
+    assert.match(html, /Sign-in from your network is not allowed/);
+    const rejected = (await gh.runtime.store.audit.recent(5, { type: 'request.rejected' }))[0];
+    assert.deepEqual([rejected?.reason, rejected?.clientIp], ['address-banned', BANNED]);
+  });
+
   it('answers the certificate listener only over a TLS handshake that asked for a certificate', async () => {
     // The CAs the handshake names are the configured ones: a browser offers only matching certificates.
     const { stdout } = await run('bash', ['-c', `openssl s_client -connect 127.0.0.1:${certPort} -servername localhost </dev/null 2>/dev/null`]);
     assert.match(stdout, /Acceptable client certificate CA names\s*\nCN\s*=\s*Gatehouse Test User CA/);
+  });
+});
+
+describe('a request for a certificate sign-in while certificateAuth is off', () => {
+  let gh: RunningTestGatehouse;
+  before(async () => {
+    const bed = await getTestBed();
+    gh = await startTestGatehouse({ directory: testBedDirectory(bed, bed.caCertPath), trusts: [{ identifier: APP, name: 'Certificate app', replyUrls: ['https://localhost:1/'] }] });
+  });
+  after(() => gh?.stop());
+
+  it('is refused with 403, not downgraded to a password', async () => {
+    const res = await new WebClient([gh.tlsCertPem]).get(`${gh.url}${START}&wauth=${encodeURIComponent(TLS_CLIENT)}`);
+    assert.equal(res.status, 403);
+    assert.doesNotMatch(await res.text(), /id="passwordInput"/);
   });
 });
