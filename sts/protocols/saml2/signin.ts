@@ -127,10 +127,12 @@ export function resumeSaml2SignIn(deps: { trusts: TrustRegistry; sealed: SealedV
   if (!state || typeof state.exp !== 'number' || state.exp < Date.now()) throw new BadRequest('saml-state-expired', 'The sign-in took too long. Go back to the application and start again.');
   const trust = deps.trusts.find(state.trust);
   if (!trust?.saml) throw new NoSuchTrust(state.trust);
-  return resumed(trust, trust.saml, state, deps.sealed, clientIp);
+  // The same sealed state as came in, not a fresh seal of it: the resume URL names this sign-in
+  // across pages, and the certificate hop's result is bound to it (sts/http/certificate-hop.ts).
+  return resumed(trust, trust.saml, state, deps.sealed, clientIp, sealedState);
 }
 
-function resumed(trust: RelyingPartyTrust, saml: SamlTrustSettings, state: SamlSignInState, sealed: SealedValues, clientIp: string): Saml2SignIn {
+function resumed(trust: RelyingPartyTrust, saml: SamlTrustSettings, state: SamlSignInState, sealed: SealedValues, clientIp: string, sealedState = sealed.seal(state)): Saml2SignIn {
   return {
     trust,
     saml,
@@ -143,7 +145,7 @@ function resumed(trust: RelyingPartyTrust, saml: SamlTrustSettings, state: SamlS
       requestedMethods: state.requestedMethods,
       clientIp,
     },
-    resumeUrl: `${AdfsPath.passive}?${new URLSearchParams({ SAMLState: sealed.seal(state) })}`,
+    resumeUrl: `${AdfsPath.passive}?${new URLSearchParams({ SAMLState: sealedState })}`,
   };
 }
 
