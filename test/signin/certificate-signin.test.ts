@@ -20,6 +20,8 @@ const APP = 'urn:test:certificate-app';
 const TLS_CLIENT = 'urn:ietf:rfc:2246';
 const BANNED = '198.51.100.66';
 const START = `/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(APP)}`;
+const SAML_SP = 'https://certificate-sp.example.test';
+const SAML_ACS = 'https://certificate-sp.example.test/acs';
 
 /** What openssl (not our code) says of a certificate: subject/issuer in encoding order, serial, SKI. */
 async function opensslView(certPem: string, dir: string): Promise<{ subject: string; issuer: string; serial: string; ski: string }> {
@@ -83,7 +85,10 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     certPort = await freePort();
     gh = await startTestGatehouse({
       directory: testBedDirectory(bed, bed.caCertPath),
-      trusts: [{ identifier: APP, name: 'Certificate app', replyUrls: [rp.replyUrl] }],
+      trusts: [
+        { identifier: APP, name: 'Certificate app', replyUrls: [rp.replyUrl] },
+        { identifier: SAML_SP, name: 'Certificate SAML app', replyUrls: [SAML_ACS], saml: { assertionConsumerServices: [{ binding: 'post', location: SAML_ACS, isDefault: true }] } },
+      ],
       extra: {
         certificateAuth: { enabled: true, port: certPort, caFiles: [join(dir, 'user-ca.pem')], revocation: { mode: 'crl', failMode: 'hard' } },
         server: { trustedProxies: ['127.0.0.1'] },
@@ -279,6 +284,26 @@ describe('certificate sign-in through the certificate listener (Samba AD, TLS cl
     const back = readForm(await (await c.get(decode(href))).text());
     const at = await atApp(await (await c.post(back.action, back.fields)).text());
     assert.equal(at.method, TLS_CLIENT);
+  });
+
+  it('signs in with a certificate for a SAML 2.0 request that asks for TLS client (RequestedAuthnContext), through the same hop', async () => {
+    const request = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_${randomBytes(16).toString('hex')}" Version="2.0" IssueInstant="${new Date().toISOString()}" AssertionConsumerServiceURL="${SAML_ACS}">`
+      + `<saml:Issuer>${SAML_SP}</saml:Issuer><samlp:RequestedAuthnContext Comparison="exact"><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:TLSClient</saml:AuthnContextClassRef></samlp:RequestedAuthnContext></samlp:AuthnRequest>`;
+    const c = client(certs.alice);
+    const html = await (await c.post(`${gh.url}/adfs/ls/`, { SAMLRequest: Buffer.from(request).toString('base64'), RelayState: 'rs' })).text();
+    assert.doesNotMatch(html, /id="passwordInput"/, 'only the certificate is offered');
+    const href = /<a href="([^"]*)" id="certificateLink">/.exec(html)?.[1];
+    assert.ok(href, html);
+    const back = readForm(await (await c.get(decode(href))).text());
+    assert.ok(back.action.startsWith(`${gh.url}/adfs/ls/?SAMLState=`), back.action);
+    const answer = readForm(await (await c.post(back.action, back.fields)).text());
+    assert.equal(answer.action, SAML_ACS);
+    const xml = Buffer.from(answer.fields.SAMLResponse ?? '', 'base64').toString('utf8');
+    assert.match(xml, /StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/);
+    assert.match(xml, /<saml:AuthnContextClassRef>urn:ietf:rfc:2246<\/saml:AuthnContextClassRef>/);
+    assert.equal(answer.fields.RelayState, 'rs');
+    const event = await lastSignin();
+    assert.deepEqual([event?.outcome, event?.user, event?.details?.method], ['success', bed.users.alice!.upn, 'certificate']);
   });
 
   it('does not let an SSO session of a password sign-in answer a request for a certificate', async () => {
