@@ -17,13 +17,30 @@ export function auditLine(event: AuditEvent): Record<string, unknown> {
  */
 export function auditFileTee(store: AuditStore, path: string): { store: AuditStore; reopen(): void; close(): Promise<void> } {
   const file = pino.destination({ dest: path, sync: false, mkdir: true, append: true });
+  // health/audit.ts writes batches with appendAll and, when a batch fails, each event with append:
+  // an event already in the file is not written to it twice.
+  const written = new WeakSet<AuditEvent>();
+  const line = (event: AuditEvent) => {
+    if (written.has(event)) return;
+    written.add(event);
+    file.write(`${JSON.stringify(auditLine(event))}\n`);
+  };
+  const appendAll = store.appendAll?.bind(store);
   return {
     store: {
       ...store,
       append(event) {
-        file.write(`${JSON.stringify(auditLine(event))}\n`);
+        line(event);
         return store.append(event);
       },
+      ...(appendAll
+        ? {
+            appendAll(events: AuditEvent[]) {
+              events.forEach(line);
+              return appendAll(events);
+            },
+          }
+        : {}),
     },
     reopen: () => file.reopen(),
     close: () =>

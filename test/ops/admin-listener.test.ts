@@ -153,7 +153,7 @@ describe('admin listener: /metrics after real sign-ins, /health, the health page
   it('/health answers every server-side doctor check as JSON', async () => {
     const res = await admin.get('/health');
     const body = JSON.parse(res.text) as { ok: boolean; worst: string; checks: { part: string; status: string; detail: string }[]; notChecked: string[] };
-    assert.deepEqual(body.checks.map((c) => c.part), ['config', 'store', `directory ${bed.ldapsUrl}`, 'clock', 'signing certificate', 'certificate rollover']);
+    assert.deepEqual(body.checks.map((c) => c.part), ['config', 'store', `directory ${bed.ldapsUrl}`, 'clock', 'extranet lockout vs AD lockout', 'signing certificate', 'certificate rollover']);
     assert.equal(res.status, body.ok ? 200 : 503);
     assert.match(body.checks.find((c) => c.part === `directory ${bed.ldapsUrl}`)!.detail, /^service bind ok in \d+ ms$/);
     assert.ok(body.notChecked.some((n) => n.startsWith('the public endpoint')), JSON.stringify(body.notChecked));
@@ -192,7 +192,7 @@ describe('admin listener: /metrics after real sign-ins, /health, the health page
       assert.equal(await page.locator('#chart-tokens rect').count(), 1);
       assert.match(await page.locator('#charts figcaption').first().innerText(), /^Tokens issued 1 in 24 h/);
       assert.match(await page.locator('#charts figcaption').nth(1).innerText(), /^Failed sign-ins 4 in 24 h/);
-      assert.equal(await page.locator('#checks tbody tr').count(), 6);
+      assert.equal(await page.locator('#checks tbody tr').count(), 7);
 
       await mkdir(OUTPUT, { recursive: true });
       const file = join(OUTPUT, 'health-page.png');
