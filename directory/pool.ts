@@ -244,14 +244,24 @@ export class DcPool {
   private async run<T>(kind: Kind, fn: (client: Client) => Promise<T>): Promise<T> {
     if (this.closed) throw new DirectoryUnavailable(['directory closed']);
     const errors: string[] = [];
-    for (const dc of this.candidates()) {
-      try {
-        return await this.runOn(dc, kind, fn);
-      } catch (err) {
-        if (!isTransportFailure(err)) throw err;
-        errors.push(`${dc.state.url}: ${describe(err)}`);
-        if (this.closed) break;
+    const candidates = this.candidates();
+    for (const [i, dc] of candidates.entries()) {
+      for (let tries = 0; ; tries++) {
+        try {
+          return await this.runOn(dc, kind, fn);
+        } catch (err) {
+          if (!isTransportFailure(err)) throw err;
+          // The last DC, still up, was only slow to accept: this machine being busy (every caller
+          // arriving at once from a DC just marked down opens its TLS connection at the same
+          // moment) must not fail a sign-in that one more try would serve. A second slow connect
+          // in a row marks the DC down (timedOut) and ends it.
+          const slowConnect = err instanceof ConnectFailed && /timed? ?out/i.test(err.message);
+          if (slowConnect && tries === 0 && i === candidates.length - 1 && dc.state.downUntil === 0 && !this.closed) continue;
+          errors.push(`${dc.state.url}: ${describe(err)}`);
+          break;
+        }
       }
+      if (this.closed) break;
     }
     throw new DirectoryUnavailable(errors);
   }
